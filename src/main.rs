@@ -1,0 +1,2 @@
+//! The `codetel` command line.
+fn main() {}

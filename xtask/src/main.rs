@@ -1,0 +1,2 @@
+//! `cargo xtask`: project automation (record captures, checks).
+fn main() {}
