@@ -53,6 +53,12 @@ impl Finding {
         self
     }
 
+    /// Sets the vendor when known.
+    pub fn for_vendor_opt(mut self, vendor: Option<&'static str>) -> Finding {
+        self.vendor = vendor;
+        self
+    }
+
     /// Sets the vendor.
     pub fn for_vendor(mut self, vendor: &'static str) -> Finding {
         self.vendor = Some(vendor);

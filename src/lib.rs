@@ -1,9 +1,16 @@
 //! codetel: proves telemetry adapters for AI coding agents are right.
 //!
-//! The flow is capture → decode ([`otlp`]) → detect ([`detect`]) → adapt ([`adapters`]) →
-//! privacy ([`privacy`]) → canonical records ([`schema`]); see `ARCHITECTURE.md`.
+//! The flow is capture ([`capture`]) → decode ([`otlp`]) → detect ([`detect`]) → adapt
+//! ([`adapters`], against the contract in [`adapter`]) → privacy → canonical records
+//! ([`schema`]), all driven by [`normalize`]; see `ARCHITECTURE.md`.
 
+pub mod adapter;
+#[path = "../adapters/mod.rs"]
+pub mod adapters;
 pub mod capture;
+pub mod detect;
 pub mod finding;
+pub mod inspect;
+pub mod normalize;
 pub mod otlp;
 pub mod schema;

@@ -203,6 +203,17 @@ pub const COUNT: &str = "coding_agent.count";
 /// `coding_agent.span.status`: Span status code: `unset`, `ok` or `error`.
 pub const SPAN_STATUS: &str = "coding_agent.span.status";
 
+/// `coding_agent.service.name`: Resource `service.name` exactly as sent (a shell-wide OTEL_SERVICE_NAME shows up here).
+pub const SERVICE_NAME: &str = "coding_agent.service.name";
+/// `coding_agent.os.type`: Operating system type of the machine running the CLI.
+pub const OS_TYPE: &str = "coding_agent.os.type";
+/// `coding_agent.os.version`: Operating system version.
+pub const OS_VERSION: &str = "coding_agent.os.version";
+/// `coding_agent.host.arch`: CPU architecture.
+pub const HOST_ARCH: &str = "coding_agent.host.arch";
+/// `coding_agent.metric.count`: Number of observations in a histogram or summary point.
+pub const METRIC_COUNT: &str = "coding_agent.metric.count";
+
 /// Every canonical key, in schema-document order.
 pub static ALL: &[AttrSpec] = &[
     AttrSpec { key: VENDOR, ty: "string", unit: "", class: Class::Metadata, doc: "Vendor id of the adapter that produced the record (`claude_code`, `codex`, ...)." },
@@ -283,4 +294,9 @@ pub static ALL: &[AttrSpec] = &[
     AttrSpec { key: SESSION_MODELS, ty: "string[]", unit: "", class: Class::Metadata, doc: "Normalized models used in the session (session records)." },
     AttrSpec { key: COUNT, ty: "int", unit: "", class: Class::Metadata, doc: "How many occurrences a record stands for (commit and pull-request records from counters)." },
     AttrSpec { key: SPAN_STATUS, ty: "string", unit: "", class: Class::Metadata, doc: "Span status code: `unset`, `ok` or `error`." },
+    AttrSpec { key: SERVICE_NAME, ty: "string", unit: "", class: Class::Metadata, doc: "Resource `service.name` exactly as sent (a shell-wide OTEL_SERVICE_NAME shows up here)." },
+    AttrSpec { key: OS_TYPE, ty: "string", unit: "", class: Class::Metadata, doc: "Operating system type of the machine running the CLI." },
+    AttrSpec { key: OS_VERSION, ty: "string", unit: "", class: Class::Metadata, doc: "Operating system version." },
+    AttrSpec { key: HOST_ARCH, ty: "string", unit: "", class: Class::Metadata, doc: "CPU architecture." },
+    AttrSpec { key: METRIC_COUNT, ty: "int", unit: "", class: Class::Metadata, doc: "Number of observations in a histogram or summary point." },
 ];

@@ -189,4 +189,7 @@ pub struct CanonicalRecord {
     pub vendor_attributes: BTreeMap<String, Value>,
     /// The input item it came from (`None` for derived records such as sessions).
     pub source: Option<SourceRef>,
+    /// The item's position, for accounting; not part of the serialized contract.
+    #[serde(skip)]
+    pub item: Option<crate::capture::ItemId>,
 }
