@@ -12,6 +12,7 @@
 //!   conventions say; adapters of vendors that report uncached input (Claude Code) convert.
 
 pub mod attributes;
+pub mod document;
 
 use std::collections::BTreeMap;
 
