@@ -7,6 +7,7 @@
 //! an item that cannot be read at all is left out and reported as a problem that rejects it,
 //! so accounting can still count it.
 
+pub mod encode;
 pub mod json;
 pub mod model;
 pub mod proto;

@@ -1,5 +1,6 @@
 //! The one integration-test binary; a module per topic.
 
 mod corpus;
+mod encodings;
 mod schema;
 mod support;
