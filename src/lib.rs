@@ -6,4 +6,5 @@
 pub mod capture;
 pub mod finding;
 pub mod otlp;
+pub mod privacy;
 pub mod schema;
