@@ -207,13 +207,10 @@ fn scrub_record(record: &mut CanonicalRecord, found: &mut SecretCounts) {
         scrub_value(value, found);
     }
     for (key, value) in &mut record.vendor_attributes {
+        scrub_value(value, found);
         // Structured vendor data has no `password=` text for the patterns to see: the key says it.
-        let redacted = match value {
-            Value::Str(text) => secrets::redact_string_if_secret_key(key, text, found),
-            _ => false,
-        };
-        if !redacted {
-            scrub_value(value, found);
+        if let Value::Str(text) = value {
+            secrets::redact_string_if_secret_key(key, text, found);
         }
     }
 }

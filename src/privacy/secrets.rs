@@ -159,8 +159,9 @@ fn pattern_specs() -> Vec<PatternSpec> {
         ),
         spec(
             SecretKind::UrlPassword,
-            // `?` and `#` end the authority, so `https://host:8080?x=@y` is not a credential.
-            r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]*://[^:@/?#\s]*:(?P<secret>[^@/?#\s]+)@",
+            // `?` and `#` end the authority, so `https://host:8080?x=@y` is not a credential. The
+            // user excludes `[` because placeholders hold a `:`: `https://[REDACTED:x]@host` is done.
+            r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]*://[^:@/?#\s\[]*:(?P<secret>[^@/?#\s]+)@",
             always,
         ),
         spec(
@@ -251,7 +252,7 @@ impl Pattern {
     fn replace(&self, caps: &Captures<'_>, found: &mut SecretCounts) -> String {
         let whole = caps.get_match();
         let secret = self.secret_groups.iter().find_map(|index| caps.get(*index)).unwrap_or(whole);
-        if is_placeholder(secret.as_str()) || !(self.accept)(secret.as_str()) {
+        if is_scrubbed(secret.as_str()) || !(self.accept)(secret.as_str()) {
             return whole.as_str().to_owned();
         }
         *found.entry(self.kind).or_default() += 1;
@@ -271,10 +272,11 @@ pub fn scrub_text<'a>(text: &'a str, found: &mut SecretCounts) -> Cow<'a, str> {
     let Some(scrubber) = SCRUBBER.as_ref() else {
         return Cow::Borrowed(SCRUBBER_UNAVAILABLE);
     };
-    let candidates = scrubber.prefilter.matches(text);
-    if !candidates.matched_any() {
+    // `is_match` can stop at the first hit and allocates nothing: the cheap path for clean text.
+    if !scrubber.prefilter.is_match(text) {
         return Cow::Borrowed(text);
     }
+    let candidates = scrubber.prefilter.matches(text);
     let mut current = Cow::Borrowed(text);
     for index in candidates.iter() {
         let Some(pattern) = scrubber.patterns.get(index) else { continue };
@@ -306,8 +308,10 @@ pub fn scrub_json(value: &mut serde_json::Value, found: &mut SecretCounts) {
             let entries = std::mem::take(map);
             for (key, mut item) in entries {
                 let key = scrub_text(&key, found).into_owned();
-                if !redact_if_secret_key(&key, &mut item, found) {
-                    scrub_json(&mut item, found);
+                // Patterns first, so `{"authorization": "Bearer …"}` keeps its scheme and kind.
+                scrub_json(&mut item, found);
+                if let serde_json::Value::String(text) = &mut item {
+                    redact_string_if_secret_key(&key, text, found);
                 }
                 map.entry(key).or_insert(item);
             }
@@ -316,19 +320,12 @@ pub fn scrub_json(value: &mut serde_json::Value, found: &mut SecretCounts) {
     }
 }
 
-/// Replaces a string value stored under a secret-looking key by the `secret_assignment`
-/// placeholder; returns whether it did. Empty strings, placeholders and `$VAR` references stay.
-fn redact_if_secret_key(key: &str, value: &mut serde_json::Value, found: &mut SecretCounts) -> bool {
-    match value {
-        serde_json::Value::String(text) => redact_string_if_secret_key(key, text, found),
-        _ => false,
-    }
-}
-
 /// Replaces `text` by the `secret_assignment` placeholder when `key` names a secret (see
-/// [`is_secret_key`]) and `text` is a concrete value; returns whether it did.
+/// [`is_secret_key`]) and `text` is a concrete value; returns whether it did. Empty strings,
+/// `$VAR` references and values already scrubbed (see [`is_scrubbed`]) stay. Call it after
+/// [`scrub_text`], so a more specific kind (`Bearer [REDACTED:jwt]`) is kept.
 pub fn redact_string_if_secret_key(key: &str, text: &mut String, found: &mut SecretCounts) -> bool {
-    if !is_secret_key(key) || !is_concrete_value(text) || is_placeholder(text) {
+    if !is_secret_key(key) || !is_concrete_value(text) || is_scrubbed(text) {
         return false;
     }
     *found.entry(SecretKind::SecretAssignment).or_default() += 1;
@@ -349,9 +346,33 @@ pub fn is_secret_key(key: &str) -> bool {
 
 /// Whether `text` is exactly one scrubber placeholder (`[REDACTED:<kind>]`).
 pub fn is_placeholder(text: &str) -> bool {
-    text.strip_prefix("[REDACTED:")
-        .and_then(|rest| rest.strip_suffix(']'))
-        .is_some_and(|name| !name.is_empty() && name.bytes().all(|it| it.is_ascii_lowercase() || it == b'_'))
+    text.strip_prefix("[REDACTED:").and_then(|rest| rest.strip_suffix(']')).is_some_and(is_kind_name)
+}
+
+/// The shape of a kind name inside a placeholder: snake_case ASCII.
+fn is_kind_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|it| it.is_ascii_lowercase() || it == b'_')
+}
+
+/// Authorization schemes that may precede a redacted credential (`Bearer [REDACTED:jwt]`).
+const AUTH_SCHEMES: [&str; 4] = ["bearer", "basic", "token", "digest"];
+
+/// Whether nothing secret is left in `text`: it holds only placeholders, optionally after an
+/// authorization scheme word. A value such as `hunter2 [REDACTED:jwt]` is not scrubbed.
+pub fn is_scrubbed(text: &str) -> bool {
+    let mut rest = String::with_capacity(text.len());
+    let mut remaining = text;
+    let mut placeholders = 0;
+    while let Some((before, after)) = remaining.split_once("[REDACTED:") {
+        let Some((_, tail)) = after.split_once(']').filter(|(name, _)| is_kind_name(name)) else { break };
+        rest.push_str(before);
+        rest.push(' ');
+        remaining = tail;
+        placeholders += 1;
+    }
+    rest.push_str(remaining);
+    let rest = rest.trim();
+    placeholders > 0 && (rest.is_empty() || AUTH_SCHEMES.iter().any(|it| rest.eq_ignore_ascii_case(it)))
 }
 
 fn always(_: &str) -> bool {
@@ -427,6 +448,17 @@ mod tests {
         assert!(!is_placeholder("[REDACTED:jwt] and more"));
         assert!(!is_placeholder("[REDACTED:]"));
         assert!(!is_placeholder("[redacted]"));
+    }
+
+    #[test]
+    fn scrubbed_means_only_placeholders_are_left() {
+        assert!(is_scrubbed("[REDACTED:jwt]"));
+        assert!(is_scrubbed("[REDACTED:jwt] [REDACTED:github_token]"));
+        assert!(is_scrubbed("Bearer [REDACTED:bearer_token]"));
+        assert!(!is_scrubbed("hunter2 [REDACTED:jwt]"));
+        assert!(!is_scrubbed("[REDACTED:not a kind]"));
+        assert!(!is_scrubbed("Bearer"));
+        assert!(!is_scrubbed(""));
     }
 
     #[test]
