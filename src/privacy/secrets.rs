@@ -124,11 +124,15 @@ fn pattern_specs() -> Vec<PatternSpec> {
     vec![
         spec(
             SecretKind::PrivateKey,
+            // The body is limited to what PEM and PGP armour hold (base64, `Proc-Type:`/`DEK-Info:`
+            // and `Version: GnuPG v2.0.22 (GNU/Linux)` headers, real or `\n`-escaped line breaks),
+            // so the search for END stops at the first other character (a quote, a brace) instead
+            // of scanning the rest of the text for every BEGIN line.
             concat!(
                 r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
-                r"(?:(?s:.*?)-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
-                // No END line (truncated content): take the base64 body and PEM headers.
-                r"|[A-Za-z0-9+/=\s\\:,-]*)",
+                r"(?:[A-Za-z0-9+/=\s\\:,.()-]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+                // No END line (truncated content): take the body up to where it stops.
+                r"|[A-Za-z0-9+/=\s\\:,.()-]*)",
             ),
             always,
         ),
@@ -403,10 +407,11 @@ fn decodes_to_user_password(text: &str) -> bool {
 }
 
 /// A value worth redacting: not empty, not only punctuation (`****`), not a boolean or null
-/// literal, and not a reference to where the secret lives (`$DB_PASSWORD`, `${TOKEN}`).
+/// literal, and not a reference to where the secret lives or a template slot for it
+/// (`$DB_PASSWORD`, `${TOKEN}`, `<your token>`, `{{ .Token }}`, `%s`).
 fn is_concrete_value(text: &str) -> bool {
     let literal = text.trim();
-    !literal.starts_with('$')
+    !["$", "<", "{{", "%"].iter().any(|it| literal.starts_with(it))
         && literal.chars().any(char::is_alphanumeric)
         && !["true", "false", "null", "none"].iter().any(|it| literal.eq_ignore_ascii_case(it))
 }

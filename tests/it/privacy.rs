@@ -122,6 +122,11 @@ fn positive_cases() -> Vec<Case> {
         positive(format!("before\n{pem}\nafter"), "before\n[REDACTED:private_key]\nafter", &[(PrivateKey, 1)]),
         positive(format!("{openssh}\r\n"), "[REDACTED:private_key]\r\n", &[(PrivateKey, 1)]),
         positive(
+            "k = \"-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2.0.22 (GNU/Linux)\n\nlQOYBFbZ\n=nN2z\n-----END PGP PRIVATE KEY BLOCK-----\"",
+            "k = \"[REDACTED:private_key]\"",
+            &[(PrivateKey, 1)],
+        ),
+        positive(
             // JSON text of a tool result: newlines are `\n` escapes.
             "{\"content\":\"-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIBkg\\n-----END EC PRIVATE KEY-----\\n\"}",
             "{\"content\":\"[REDACTED:private_key]\\n\"}",
@@ -232,6 +237,7 @@ fn negative_cases() -> Vec<Case> {
         "\"password\": null",
         "has_secret=true",
         "password=****",
+        "set `token=<your token>` or TOKEN={{ .Token }} or token=%s",
         "const token = getToken();",
         "if token == expected:",
         // Public PEM blocks.
