@@ -252,7 +252,8 @@ const SCRUBBER_UNAVAILABLE: &str = "[REDACTED:scrubber_unavailable]";
 
 impl Pattern {
     /// The replacement for one match: the match with its secret part replaced, or the match
-    /// unchanged when the candidate is already a placeholder or fails the pattern's check.
+    /// unchanged when the candidate is already scrubbed (see [`is_scrubbed`]) or fails the
+    /// pattern's check.
     fn replace(&self, caps: &Captures<'_>, found: &mut SecretCounts) -> String {
         let whole = caps.get_match();
         let secret = self.secret_groups.iter().find_map(|index| caps.get(*index)).unwrap_or(whole);
