@@ -378,6 +378,7 @@ pub fn any_to_value(value: &AnyValue) -> Value {
         AnyValue::Int(it) => Value::Int(*it),
         AnyValue::Double(it) => Value::Double(*it),
         AnyValue::Bool(it) => Value::Bool(*it),
+        AnyValue::Bytes(it) => Value::from_bytes(it),
         other => Value::Json(any_to_json(other)),
     }
 }

@@ -13,4 +13,5 @@ pub mod finding;
 pub mod inspect;
 pub mod normalize;
 pub mod otlp;
+pub mod privacy;
 pub mod schema;

@@ -15,6 +15,7 @@ use crate::capture::Capture;
 use crate::detect;
 use crate::finding::{Finding, Level, Location};
 use crate::otlp::{KeyValue, MetricData, Temporality};
+use crate::privacy;
 use crate::schema::{attributes as attr, CanonicalRecord, CaptureMode, RecordKind, Value};
 
 /// How to normalize.
@@ -209,7 +210,8 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
     let sessions = derive_sessions(&out.records);
     out.records.extend(sessions);
 
-    apply_privacy(options.capture_mode, &mut out.records, &mut out.findings);
+    let report = privacy::apply_all(options.capture_mode, &mut out.records);
+    privacy_findings(&report, &mut out.findings);
 
     for item in &items {
         let vendor = vendor_of.get(&item.id).copied().unwrap_or(UNKNOWN_VENDOR);
@@ -439,9 +441,28 @@ fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
         .collect()
 }
 
-/// Stamps the capture mode. (Placeholder until the privacy layer lands.)
-fn apply_privacy(mode: CaptureMode, records: &mut [CanonicalRecord], _findings: &mut Vec<Finding>) {
-    for record in records {
-        record.capture_mode = mode;
+/// Reports what privacy removed, by key and count (never values): vendor attributes the
+/// adapters do not know are worth mapping, and secrets found are worth knowing about.
+fn privacy_findings(report: &privacy::PrivacyReport, findings: &mut Vec<Finding>) {
+    for (key, n) in &report.vendor_attributes_reduced {
+        findings.push(Finding::new(
+            "unknown_attribute_reduced",
+            Level::Information,
+            format!("vendor attribute `{key}` has no canonical key; its text was reduced to type and length in {n} record(s)"),
+        ));
+    }
+    for (key, n) in &report.unknown_keys_removed {
+        findings.push(Finding::new(
+            "undeclared_canonical_key",
+            Level::Violation,
+            format!("attribute `{key}` is not in the schema; treated as content and removed from {n} record(s)"),
+        ));
+    }
+    for (kind, n) in &report.secrets_scrubbed {
+        findings.push(Finding::new(
+            "secret_scrubbed",
+            Level::Information,
+            format!("{n} {} value(s) replaced by a placeholder", kind.as_str()),
+        ));
     }
 }

@@ -194,3 +194,31 @@ pub struct CanonicalRecord {
     #[serde(skip)]
     pub item: Option<crate::capture::ItemId>,
 }
+
+impl Value {
+    /// The one key of the JSON object that carries an OTLP `bytesValue` inside a [`Value::Json`].
+    pub const BYTES_KEY: &'static str = "bytesValue";
+
+    /// A vendor `bytesValue`, as `Value::Json({"bytesValue": "<base64>"})` (the OTLP/JSON shape).
+    ///
+    /// `Value` has no bytes variant; this one shape lets the privacy layer tell bytes from a map
+    /// and report their length in bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Value {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let mut map = serde_json::Map::new();
+        map.insert(Value::BYTES_KEY.to_owned(), serde_json::Value::String(encoded));
+        Value::Json(serde_json::Value::Object(map))
+    }
+
+    /// The number of bytes, if this value has the shape [`Value::from_bytes`] makes.
+    pub fn bytes_len(&self) -> Option<usize> {
+        use base64::Engine as _;
+        let Value::Json(serde_json::Value::Object(map)) = self else { return None };
+        if map.len() != 1 {
+            return None;
+        }
+        let encoded = map.get(Value::BYTES_KEY)?.as_str()?;
+        base64::engine::general_purpose::STANDARD.decode(encoded).ok().map(|it| it.len())
+    }
+}

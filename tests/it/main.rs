@@ -2,5 +2,6 @@
 
 mod corpus;
 mod encodings;
+mod privacy;
 mod schema;
 mod support;

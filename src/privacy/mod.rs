@@ -1,0 +1,274 @@
+//! The privacy layer: enforces a [`CaptureMode`] on canonical records after the adapter built them.
+//!
+//! What each mode keeps (canonical keys by their [`Class`], vendor attributes by value type):
+//!
+//! | | Metadata | Identity | Content | vendor string/array/map/bytes | vendor number/bool |
+//! |---|---|---|---|---|---|
+//! | `full` | kept | kept | kept | kept | kept |
+//! | `metadata_only` (default) | kept | kept | removed | reduced to wire type + length | kept |
+//! | `minimal` | kept | removed | removed | removed | removed |
+//!
+//! Vendor attributes are those the schema does not know, so the layer cannot tell whether they
+//! hold content: they are denied by default. A key in `attributes` that the schema does not know
+//! is treated as Content for the same reason (fail closed).
+//!
+//! In every mode the secret scrubber ([`secrets`]) then runs over every string that is left:
+//! canonical and vendor values, strings inside [`Value::StrList`] and [`Value::Json`], JSON map
+//! keys, vendor attribute keys, the session id and the source reference.
+//!
+//! The [`PrivacyReport`] says what was done (keys removed, vendor attributes reduced or removed,
+//! secrets by kind, all with counts) and never holds a value.
+
+pub mod secrets;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use serde::Serialize;
+
+pub use secrets::{scrub_json, scrub_string, scrub_text, SecretCounts, SecretKind};
+
+use crate::schema::attributes::{self, Class};
+use crate::schema::{CanonicalRecord, CaptureMode, Redacted, Value};
+
+/// What the privacy layer did to one record or, merged, to many. Holds keys and counts, never values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PrivacyReport {
+    /// How many records the report covers.
+    pub records: usize,
+    /// Canonical keys of class Content removed, with how many records lost each.
+    pub content_keys_removed: BTreeMap<&'static str, usize>,
+    /// Canonical keys of class Identity removed (`minimal`), with how many records lost each.
+    pub identity_keys_removed: BTreeMap<&'static str, usize>,
+    /// Keys in `attributes` that the schema does not define, removed as if Content; each one is
+    /// an adapter bug worth a finding.
+    pub unknown_keys_removed: BTreeMap<&'static str, usize>,
+    /// Vendor attributes reduced to wire type and length (`metadata_only`), by (scrubbed) key.
+    pub vendor_attributes_reduced: BTreeMap<String, usize>,
+    /// Vendor attributes removed entirely (`minimal`), by (scrubbed) key.
+    pub vendor_attributes_removed: BTreeMap<String, usize>,
+    /// Secrets replaced by `[REDACTED:<kind>]` in what was kept, by kind.
+    pub secrets_scrubbed: SecretCounts,
+}
+
+impl PrivacyReport {
+    /// Adds `other`'s counts to this report.
+    pub fn merge(&mut self, other: PrivacyReport) {
+        self.records += other.records;
+        add_counts(&mut self.content_keys_removed, other.content_keys_removed);
+        add_counts(&mut self.identity_keys_removed, other.identity_keys_removed);
+        add_counts(&mut self.unknown_keys_removed, other.unknown_keys_removed);
+        add_counts(&mut self.vendor_attributes_reduced, other.vendor_attributes_reduced);
+        add_counts(&mut self.vendor_attributes_removed, other.vendor_attributes_removed);
+        add_counts(&mut self.secrets_scrubbed, other.secrets_scrubbed);
+    }
+
+    /// How many vendor attribute values were reduced to type and length, over all keys.
+    pub fn vendor_attributes_reduced_total(&self) -> usize {
+        self.vendor_attributes_reduced.values().sum()
+    }
+
+    /// How many vendor attribute values were removed, over all keys.
+    pub fn vendor_attributes_removed_total(&self) -> usize {
+        self.vendor_attributes_removed.values().sum()
+    }
+
+    /// How many secrets were scrubbed, over all kinds.
+    pub fn secrets_scrubbed_total(&self) -> usize {
+        self.secrets_scrubbed.values().sum()
+    }
+}
+
+fn add_counts<K: Ord>(into: &mut BTreeMap<K, usize>, from: BTreeMap<K, usize>) {
+    for (key, count) in from {
+        *into.entry(key).or_default() += count;
+    }
+}
+
+/// Whether `mode` keeps canonical keys of `class`.
+pub fn keeps_class(mode: CaptureMode, class: Class) -> bool {
+    match class {
+        Class::Metadata => true,
+        Class::Identity => mode != CaptureMode::Minimal,
+        Class::Content => mode == CaptureMode::Full,
+    }
+}
+
+/// Applies `mode` to one record: stamps the mode, removes or reduces what the mode does not
+/// keep, and scrubs secrets from the rest. Idempotent: applying it twice equals applying it once.
+pub fn apply(mode: CaptureMode, record: &mut CanonicalRecord) -> PrivacyReport {
+    let mut report = PrivacyReport { records: 1, ..PrivacyReport::default() };
+    record.capture_mode = mode;
+    filter_canonical(mode, record, &mut report);
+    // Stamped after filtering: it is Metadata, and an adapter's stale value must not survive.
+    record.attributes.insert(attributes::CAPTURE_MODE, Value::Str(mode.as_str().to_owned()));
+    filter_vendor(mode, record, &mut report);
+    scrub_record(record, &mut report.secrets_scrubbed);
+    report
+}
+
+/// Applies `mode` to every record (see [`apply`]) and returns the merged report.
+pub fn apply_all(mode: CaptureMode, records: &mut [CanonicalRecord]) -> PrivacyReport {
+    let mut report = PrivacyReport::default();
+    for record in records {
+        report.merge(apply(mode, record));
+    }
+    report
+}
+
+/// Each canonical key's class, for constant-time lookups (the schema table is a list).
+static CLASS_BY_KEY: LazyLock<HashMap<&'static str, Class>> =
+    LazyLock::new(|| attributes::ALL.iter().map(|it| (it.key, it.class)).collect());
+
+fn filter_canonical(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport) {
+    record.attributes.retain(|key, _| {
+        let class = CLASS_BY_KEY.get(key).copied();
+        let keep = keeps_class(mode, class.unwrap_or(Class::Content));
+        if !keep {
+            let removed = match class {
+                Some(Class::Identity) => &mut report.identity_keys_removed,
+                Some(Class::Content) => &mut report.content_keys_removed,
+                // Metadata is always kept; an unknown key is treated as Content but named apart.
+                Some(Class::Metadata) | None => &mut report.unknown_keys_removed,
+            };
+            *removed.entry(*key).or_default() += 1;
+        }
+        keep
+    });
+}
+
+fn filter_vendor(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport) {
+    let vendor_attributes = std::mem::take(&mut record.vendor_attributes);
+    for (key, value) in vendor_attributes {
+        // The key survives in every mode but `minimal` (and in the report), so scrub it first.
+        let key = scrub_text(&key, &mut report.secrets_scrubbed).into_owned();
+        let kept = match mode {
+            CaptureMode::Full => Some(value),
+            CaptureMode::MetadataOnly => {
+                let reduced = reduce(value);
+                if reduced.changed {
+                    *report.vendor_attributes_reduced.entry(key.clone()).or_default() += 1;
+                }
+                Some(reduced.value)
+            }
+            CaptureMode::Minimal => {
+                *report.vendor_attributes_removed.entry(key.clone()).or_default() += 1;
+                None
+            }
+        };
+        // A scrubbed key that collides with another keeps the first value, like JSON maps do.
+        if let Some(value) = kept {
+            record.vendor_attributes.entry(key).or_insert(value);
+        }
+    }
+}
+
+/// A vendor value after `metadata_only`, and whether reduction changed it.
+struct Reduced {
+    value: Value,
+    changed: bool,
+}
+
+/// What `metadata_only` keeps of a vendor value: numbers, booleans and nulls as they are (they
+/// carry no text); strings, arrays, maps and bytes as their wire type and length. The match is
+/// exhaustive on purpose: a new [`Value`] variant must decide here what it reveals.
+fn reduce(value: Value) -> Reduced {
+    let redacted = |wire_type: &'static str, length: usize| Reduced {
+        value: Value::Redacted(Redacted { redacted: wire_type, length }),
+        changed: true,
+    };
+    if let Some(length) = value.bytes_len() {
+        return redacted("bytesValue", length);
+    }
+    match value {
+        Value::Str(text) => redacted("stringValue", text.chars().count()),
+        Value::StrList(items) => redacted("arrayValue", items.len()),
+        Value::Json(serde_json::Value::String(text)) => redacted("stringValue", text.chars().count()),
+        Value::Json(serde_json::Value::Array(items)) => redacted("arrayValue", items.len()),
+        Value::Json(serde_json::Value::Object(map)) => redacted("kvlistValue", map.len()),
+        kept @ (Value::Json(serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_))
+        | Value::Int(_)
+        | Value::Double(_)
+        | Value::Bool(_)
+        | Value::Redacted(_)) => Reduced { value: kept, changed: false },
+    }
+}
+
+fn scrub_record(record: &mut CanonicalRecord, found: &mut SecretCounts) {
+    if let Some(session_id) = &mut record.session_id {
+        scrub_string(session_id, found);
+    }
+    if let Some(source) = &mut record.source {
+        scrub_string(&mut source.file, found);
+        scrub_string(&mut source.locator, found);
+        scrub_string(&mut source.name, found);
+    }
+    for value in record.attributes.values_mut() {
+        scrub_value(value, found);
+    }
+    for (key, value) in &mut record.vendor_attributes {
+        scrub_value(value, found);
+        // Structured vendor data has no `password=` text for the patterns to see: the key says it.
+        if let Value::Str(text) = value {
+            secrets::redact_string_if_secret_key(key, text, found);
+        }
+    }
+}
+
+fn scrub_value(value: &mut Value, found: &mut SecretCounts) {
+    match value {
+        Value::Str(text) => scrub_string(text, found),
+        Value::StrList(items) => items.iter_mut().for_each(|it| scrub_string(it, found)),
+        Value::Json(json) => scrub_json(json, found),
+        Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Redacted(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_policy_matches_the_mode_table() {
+        use CaptureMode::*;
+        let table = [
+            (Full, [true, true, true]),
+            (MetadataOnly, [true, true, false]),
+            (Minimal, [true, false, false]),
+        ];
+        for (mode, expected) in table {
+            let actual = [Class::Metadata, Class::Identity, Class::Content].map(|class| keeps_class(mode, class));
+            assert_eq!(actual, expected, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn reduction_reports_wire_type_and_length() {
+        let cases = [
+            (Value::Str("héllo".into()), Some(("stringValue", 5))),
+            (Value::StrList(vec!["a".into(), "b".into()]), Some(("arrayValue", 2))),
+            (Value::Json(serde_json::json!([1, 2, 3])), Some(("arrayValue", 3))),
+            (Value::Json(serde_json::json!({"a": 1})), Some(("kvlistValue", 1))),
+            (Value::Json(serde_json::json!("text")), Some(("stringValue", 4))),
+            (Value::from_bytes(&[0, 1, 2, 3]), Some(("bytesValue", 4))),
+            (Value::Json(serde_json::json!(7)), None),
+            (Value::Json(serde_json::Value::Null), None),
+            (Value::Int(7), None),
+            (Value::Double(0.5), None),
+            (Value::Bool(true), None),
+        ];
+        for (value, expected) in cases {
+            let reduced = reduce(value.clone());
+            match expected {
+                Some((wire_type, length)) => {
+                    assert!(reduced.changed);
+                    assert_eq!(reduced.value, Value::Redacted(Redacted { redacted: wire_type, length }), "{value:?}");
+                }
+                None => {
+                    assert!(!reduced.changed);
+                    assert_eq!(reduced.value, value);
+                }
+            }
+        }
+    }
+}
