@@ -395,6 +395,7 @@ fn record(attributes: BTreeMap<&'static str, Value>, vendor_attributes: BTreeMap
             locator: "resourceLogs[0].scopeLogs[0].logRecords[3]".to_owned(),
             name: "claude_code.tool_result".to_owned(),
         }),
+        item: None,
     }
 }
 
@@ -670,32 +671,3 @@ fn the_same_input_always_gives_the_same_output() {
 // ------------------------------------------------------------------------------------------------
 // Throughput (run by hand: `cargo test --release --test it -- --ignored --nocapture throughput`)
 // ------------------------------------------------------------------------------------------------
-
-#[test]
-#[ignore = "timing smoke test; prints MB/s instead of asserting on a machine-dependent number"]
-fn scrubber_throughput() {
-    let clean = "claude-opus-4-8 req_011CVxyzAbCdEfGhIjKlMnOp 3f2b8c1e-9a4d-4e7b-b1c2-7d9e0f1a2b3c wrote src/main.rs; \
-                 Größe ändern — 変更 ✓ max_tokens=4096 input_tokens: 1200\n";
-    let secretive = format!("{clean}export TOKEN={ANTHROPIC_KEY} https://u:pw@h {AWS_ACCESS_KEY_ID}\n");
-    for (name, line) in [("clean", clean.to_owned()), ("with secrets", secretive)] {
-        let text = line.repeat(1_000_000 / line.len() + 1);
-        let started = std::time::Instant::now();
-        let mut found = SecretCounts::new();
-        let rounds = 10;
-        for _ in 0..rounds {
-            std::hint::black_box(privacy::scrub_text(&text, &mut found));
-        }
-        let seconds = started.elapsed().as_secs_f64();
-        let megabytes = (text.len() * rounds) as f64 / 1e6;
-        println!("{name}: {:.0} MB/s ({} secrets)", megabytes / seconds, found.values().sum::<usize>());
-    }
-    // Attribute values are mostly short: per-call overhead matters more than bulk speed.
-    let short = ["claude-opus-4-8", "req_011CVxyzAbCdEfGhIjKlMnOp", "Bash", "end_turn", "3f2b8c1e-9a4d-4e7b-b1c2-7d9e0f1a2b3c"];
-    let started = std::time::Instant::now();
-    let mut found = SecretCounts::new();
-    let calls = 1_000_000;
-    for index in 0..calls {
-        std::hint::black_box(privacy::scrub_text(short[index % short.len()], &mut found));
-    }
-    println!("short strings: {:.0} ns per call", started.elapsed().as_nanos() as f64 / calls as f64);
-}
