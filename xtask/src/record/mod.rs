@@ -313,6 +313,17 @@ impl Recording<'_> {
         }
         clear_capture_dir(&self.out_dir)?;
 
+        // The bodies as received, before identity replacement, stay in the run folder (outside
+        // the corpus) so the in-place rewrite can be audited with `cmp -l`.
+        let received_dir = context.run_dir.join("otlp-as-received");
+        std::fs::create_dir_all(&received_dir)
+            .with_context(|| format!("creating {}", received_dir.display()))?;
+        for captured in &outcome.captured {
+            let path = received_dir.join(captured.body_file_name());
+            std::fs::write(&path, &captured.request.body)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+
         // Pass 1: decode everything once, learn the identity values.
         let mut bodies = Vec::new();
         let mut rewriter = IdentityRewriter::new(MachineIdentity::detect());
