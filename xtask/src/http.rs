@@ -160,7 +160,9 @@ fn accept_loop(name: &str, listener: &TcpListener, handler: &Handler, stop: &Ato
 
 fn serve_connection(stream: TcpStream, handler: &Handler) -> Result<()> {
     // Accepted sockets inherit non-blocking mode on some platforms; we want blocking reads.
-    stream.set_nonblocking(false).context("making the connection blocking")?;
+    stream
+        .set_nonblocking(false)
+        .context("making the connection blocking")?;
     stream
         .set_read_timeout(Some(IDLE_TIMEOUT))
         .context("setting the read timeout")?;
@@ -182,10 +184,7 @@ fn serve_connection(stream: TcpStream, handler: &Handler) -> Result<()> {
 }
 
 /// Reads one request; `Ok(None)` when the client closed the connection between requests.
-pub fn read_request(
-    reader: &mut impl BufRead,
-    writer: &mut impl Write,
-) -> Result<Option<Request>> {
+pub fn read_request(reader: &mut impl BufRead, writer: &mut impl Write) -> Result<Option<Request>> {
     let Some(request_line) = read_line(reader)? else {
         return Ok(None);
     };

@@ -213,8 +213,8 @@ pub fn vendor_dir(xtask_dir: &Path, vendor: &str) -> PathBuf {
 pub fn list(xtask_dir: &Path, vendor: &str) -> Result<Vec<String>> {
     let dir = vendor_dir(xtask_dir, vendor);
     let mut names = Vec::new();
-    for entry in
-        std::fs::read_dir(&dir).with_context(|| format!("listing scenarios in {}", dir.display()))?
+    for entry in std::fs::read_dir(&dir)
+        .with_context(|| format!("listing scenarios in {}", dir.display()))?
     {
         let path = entry
             .with_context(|| format!("listing scenarios in {}", dir.display()))?
@@ -264,7 +264,10 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked >= 7, "expected the Claude Code scenarios, found {checked}");
+        assert!(
+            checked >= 7,
+            "expected the Claude Code scenarios, found {checked}"
+        );
     }
 
     #[test]
@@ -293,7 +296,11 @@ mod tests {
         assert_eq!(scenario.model.turns.len(), 3);
         assert!(matches!(
             scenario.model.turns[0],
-            Turn::HttpError { status: 429, retry_after: Some(1), .. }
+            Turn::HttpError {
+                status: 429,
+                retry_after: Some(1),
+                ..
+            }
         ));
         assert_eq!(scenario.timeout_secs, 90);
     }

@@ -229,8 +229,12 @@ fn message_response(
     stream: bool,
 ) -> Response {
     let response = if stream {
-        Response::new(200, "text/event-stream", sse_body(ids, model, blocks, stop_reason))
-            .with_header("Cache-Control", "no-cache")
+        Response::new(
+            200,
+            "text/event-stream",
+            sse_body(ids, model, blocks, stop_reason),
+        )
+        .with_header("Cache-Control", "no-cache")
     } else {
         Response::json(200, &message_json(ids, model, blocks, stop_reason))
     };
@@ -404,7 +408,10 @@ mod tests {
         let side = r#"{"model":"m","messages":[]}"#;
         let (first, _) = mock.answer(&request("POST", "/v1/messages?beta=true", main));
         assert_eq!(first.status, 429);
-        assert!(first.headers.iter().any(|(k, v)| k == "retry-after" && v == "1"));
+        assert!(first
+            .headers
+            .iter()
+            .any(|(k, v)| k == "retry-after" && v == "1"));
         let (side_answer, label) = mock.answer(&request("POST", "/v1/messages", side));
         assert_eq!((side_answer.status, label.as_str()), (200, "side_text"));
         let (second, _) = mock.answer(&request("POST", "/v1/messages", main));

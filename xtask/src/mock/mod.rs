@@ -83,16 +83,20 @@ impl ModelRequestLog {
         self.answers
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(format!("{} {} -> {answered_with}", request.method, request.target));
+            .push(format!(
+                "{} {} -> {answered_with}",
+                request.method, request.target
+            ));
         let slug: String = request
             .path()
             .trim_matches('/')
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        let body = serde_json::from_slice::<serde_json::Value>(&request.body).unwrap_or_else(
-            |_| serde_json::Value::String(String::from_utf8_lossy(&request.body).into_owned()),
-        );
+        let body =
+            serde_json::from_slice::<serde_json::Value>(&request.body).unwrap_or_else(|_| {
+                serde_json::Value::String(String::from_utf8_lossy(&request.body).into_owned())
+            });
         let headers: serde_json::Map<String, serde_json::Value> = request
             .headers
             .iter()

@@ -235,8 +235,18 @@ pub fn headers_document(request: &Request, extra_redacted: &[String]) -> serde_j
 /// Lower-case hex ids (`traceparent`) do not: they are correlation ids, not secrets.
 pub fn looks_like_token(value: &str) -> bool {
     const PREFIXES: &[&str] = &[
-        "bearer ", "basic ", "sk-", "akia", "ghp_", "gho_", "ghs_", "github_pat_", "xoxb-",
-        "xoxp-", "xoxa-", "eyj",
+        "bearer ",
+        "basic ",
+        "sk-",
+        "akia",
+        "ghp_",
+        "gho_",
+        "ghs_",
+        "github_pat_",
+        "xoxb-",
+        "xoxp-",
+        "xoxa-",
+        "eyj",
     ];
     let lower = value.trim().to_ascii_lowercase();
     if PREFIXES.iter().any(|prefix| lower.starts_with(prefix)) {
@@ -278,7 +288,10 @@ mod tests {
                 ("X-Custom", "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"),
                 ("Content-Type", "application/json"),
                 ("User-Agent", "OTel-OTLP-Exporter-JavaScript/0.208.0"),
-                ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+                (
+                    "traceparent",
+                    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                ),
             ]),
             &["x-tenant-secret".to_string()],
         );
@@ -288,7 +301,10 @@ mod tests {
         assert_eq!(headers["x-tenant-secret"], REMOVED);
         assert_eq!(headers["x-custom"], REMOVED);
         assert_eq!(headers["content-type"], "application/json");
-        assert_eq!(headers["user-agent"], "OTel-OTLP-Exporter-JavaScript/0.208.0");
+        assert_eq!(
+            headers["user-agent"],
+            "OTel-OTLP-Exporter-JavaScript/0.208.0"
+        );
         assert_eq!(
             headers["traceparent"],
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

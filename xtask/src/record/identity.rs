@@ -135,11 +135,15 @@ impl IdentityRewriter {
         }
         // Raw JSON literals are rewritten as written; a value that JSON would escape could not
         // be found there, so refuse rather than silently leave it in the corpus.
-        if value.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+        if value
+            .chars()
+            .any(|c| c == '"' || c == '\\' || c.is_control())
+        {
             bail!("identity value of {key} contains characters JSON escapes; cannot replace it in place");
         }
         self.values.push((value.to_string(), key.to_string()));
-        self.values.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.cmp(b)));
+        self.values
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.cmp(b)));
         Ok(())
     }
 
@@ -173,7 +177,9 @@ impl IdentityRewriter {
                 self.note(label, &replacement);
                 return Some(replacement);
             }
-            if value.len() >= MIN_SUBSTRING_LEN && replace_all(&mut bytes, value, &replacement, |_, _| true) {
+            if value.len() >= MIN_SUBSTRING_LEN
+                && replace_all(&mut bytes, value, &replacement, |_, _| true)
+            {
                 self.note(label, &replacement);
                 changed = true;
             }
@@ -296,7 +302,12 @@ impl IdentityRewriter {
 }
 
 /// Checks that rewriting left no identity value behind in a body's strings.
-pub fn assert_clean(rewriter: &mut IdentityRewriter, encoding: Encoding, plain: &[u8], decoded: Option<&Decoded>) -> Result<()> {
+pub fn assert_clean(
+    rewriter: &mut IdentityRewriter,
+    encoding: Encoding,
+    plain: &[u8],
+    decoded: Option<&Decoded>,
+) -> Result<()> {
     let leftover = rewriter
         .rewrite_body(encoding, plain, decoded)
         .context("re-checking a rewritten body")?;
@@ -343,7 +354,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || haystack.len() < needle.len() {
         return None;
     }
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 fn encode_varint(mut value: usize) -> Vec<u8> {
@@ -378,7 +391,9 @@ mod tests {
             os_user: Some("root".into()),
         });
         rewriter.learn("user.id", USER_ID).expect("plain value");
-        rewriter.learn("user.email", "ada@lovelace.dev").expect("plain value");
+        rewriter
+            .learn("user.email", "ada@lovelace.dev")
+            .expect("plain value");
         rewriter
     }
 
@@ -390,8 +405,14 @@ mod tests {
             "00000000-0000-0000-0000-000000000000"
         );
         assert_eq!(placeholder(HOSTNAME_LABEL, "vm"), "re");
-        assert_eq!(placeholder("host.name", "build-machine-01"), "redacted-hostxxx");
-        assert_eq!(placeholder("user.email", "ada@lovelace.dev"), "user@example.inv");
+        assert_eq!(
+            placeholder("host.name", "build-machine-01"),
+            "redacted-hostxxx"
+        );
+        assert_eq!(
+            placeholder("user.email", "ada@lovelace.dev"),
+            "user@example.inv"
+        );
     }
 
     #[test]
@@ -410,7 +431,10 @@ mod tests {
         assert!(out.contains(&"0".repeat(64)));
         assert!(out.contains("/reda/x"), "path segment replaced: {out}");
         assert!(out.contains("root cause"), "the English word stays: {out}");
-        assert!(out.contains(r#"on re\nre.local"#), "host name replaced: {out}");
+        assert!(
+            out.contains(r#"on re\nre.local"#),
+            "host name replaced: {out}"
+        );
         assert!(out.contains("vmstat"), "longer words stay: {out}");
         assert!(out.contains("user@example.inv"));
         let placeholders = rewriter.placeholders();
@@ -429,8 +453,16 @@ mod tests {
                     log_records: vec![LogRecord {
                         body: Some(string("claude_code.user_prompt")),
                         attributes: vec![
-                            KeyValue { key: "user.id".into(), value: Some(string(USER_ID)), ..Default::default() },
-                            KeyValue { key: "path".into(), value: Some(string("/root/work")), ..Default::default() },
+                            KeyValue {
+                                key: "user.id".into(),
+                                value: Some(string(USER_ID)),
+                                ..Default::default()
+                            },
+                            KeyValue {
+                                key: "path".into(),
+                                value: Some(string("/root/work")),
+                                ..Default::default()
+                            },
                         ],
                         ..Default::default()
                     }],

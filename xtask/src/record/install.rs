@@ -59,8 +59,7 @@ fn install(folder: &Path, package: &str, version: &str) -> Result<()> {
     log.extend_from_slice(&output.stderr);
     log.extend_from_slice(format!("rc={}\n", output.status.code().unwrap_or(-1)).as_bytes());
     let log_path = folder.join("install.log");
-    std::fs::write(&log_path, &log)
-        .with_context(|| format!("writing {}", log_path.display()))?;
+    std::fs::write(&log_path, &log).with_context(|| format!("writing {}", log_path.display()))?;
     if !output.status.success() {
         bail!("npm install {spec} failed; see {}", log_path.display());
     }
@@ -68,7 +67,10 @@ fn install(folder: &Path, package: &str, version: &str) -> Result<()> {
 }
 
 fn installed_version(folder: &Path, package: &str) -> Result<String> {
-    let manifest = folder.join("node_modules").join(package).join("package.json");
+    let manifest = folder
+        .join("node_modules")
+        .join(package)
+        .join("package.json");
     let text = std::fs::read_to_string(&manifest)
         .with_context(|| format!("reading {}", manifest.display()))?;
     let json: serde_json::Value =

@@ -53,10 +53,16 @@ pub struct VendorRecipe {
 const RECIPES: &[VendorRecipe] = &[claude_code::RECIPE];
 
 fn recipe(vendor: &str) -> Result<&'static VendorRecipe> {
-    RECIPES.iter().find(|recipe| recipe.id == vendor).with_context(|| {
-        let known: Vec<&str> = RECIPES.iter().map(|recipe| recipe.id).collect();
-        format!("no recorder recipe for vendor {vendor:?}; known: {}", known.join(", "))
-    })
+    RECIPES
+        .iter()
+        .find(|recipe| recipe.id == vendor)
+        .with_context(|| {
+            let known: Vec<&str> = RECIPES.iter().map(|recipe| recipe.id).collect();
+            format!(
+                "no recorder recipe for vendor {vendor:?}; known: {}",
+                known.join(", ")
+            )
+        })
 }
 
 /// Arguments (after the program) and the complete environment of the CLI run.
@@ -125,10 +131,13 @@ pub fn xtask_dir() -> PathBuf {
 pub fn run(request: &RecordRequest) -> Result<()> {
     let recipe = recipe(&request.vendor)?;
     let pins = cli_versions::load(&xtask_dir())?;
-    let pin = pins.get(&request.vendor).with_context(|| {
-        format!("{} has no entry for {}", cli_versions::FILE, request.vendor)
-    })?;
-    let version = request.cli_version.clone().unwrap_or_else(|| pin.version.clone());
+    let pin = pins
+        .get(&request.vendor)
+        .with_context(|| format!("{} has no entry for {}", cli_versions::FILE, request.vendor))?;
+    let version = request
+        .cli_version
+        .clone()
+        .unwrap_or_else(|| pin.version.clone());
     let bin = install::ensure_installed(&request.vendor, pin, &version)?;
     let out_root = match &request.out {
         Some(out) => out.clone(),
@@ -159,7 +168,11 @@ pub fn run(request: &RecordRequest) -> Result<()> {
         }
     }
     if !failures.is_empty() {
-        bail!("{} scenario(s) failed:\n{}", failures.len(), failures.join("\n"));
+        bail!(
+            "{} scenario(s) failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
     Ok(())
 }
@@ -189,14 +202,16 @@ struct RunOutcome {
 impl Recording<'_> {
     fn run(&self) -> Result<()> {
         let vendor = self.recipe.id;
-        eprintln!("== recording {vendor}/{} ({})", self.scenario_name, self.cli_version);
+        eprintln!(
+            "== recording {vendor}/{} ({})",
+            self.scenario_name, self.cli_version
+        );
         let run_dir = make_run_dir(vendor, self.scenario_name)?;
         let home = run_dir.join("home");
         let work = run_dir.join("work");
         let model_log_dir = run_dir.join("model-requests");
         for dir in [&home, &home.join("tmp"), &work, &model_log_dir] {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         prepare_work_dir(&work, self.scenario)?;
 
@@ -256,12 +271,14 @@ impl Recording<'_> {
             .envs(&invocation.env)
             .current_dir(&context.work)
             .stdin(Stdio::null())
-            .stdout(File::create(&stdout_path).with_context(|| {
-                format!("creating {}", stdout_path.display())
-            })?)
-            .stderr(File::create(&stderr_path).with_context(|| {
-                format!("creating {}", stderr_path.display())
-            })?);
+            .stdout(
+                File::create(&stdout_path)
+                    .with_context(|| format!("creating {}", stdout_path.display()))?,
+            )
+            .stderr(
+                File::create(&stderr_path)
+                    .with_context(|| format!("creating {}", stderr_path.display()))?,
+            );
         let started = Instant::now();
         let mut child = command
             .spawn()
@@ -276,7 +293,9 @@ impl Recording<'_> {
             }
             if started.elapsed() > limit {
                 // Only our own child is killed, by its handle.
-                child.kill().context("stopping the CLI after its time limit")?;
+                child
+                    .kill()
+                    .context("stopping the CLI after its time limit")?;
                 child.wait().context("reaping the CLI")?;
                 break format!("timed out after {}s and was killed", limit.as_secs());
             }
@@ -369,8 +388,13 @@ impl Recording<'_> {
             let final_plain = rewritten.as_ref().unwrap_or(plain);
             let recheck = otlp_body::decode(captured.signal(), captured.encoding(), final_plain)
                 .with_context(|| format!("decoding {file} after the identity rewrite"))?;
-            identity::assert_clean(&mut rewriter, captured.encoding(), final_plain, recheck.as_ref())
-                .with_context(|| format!("checking {file}"))?;
+            identity::assert_clean(
+                &mut rewriter,
+                captured.encoding(),
+                final_plain,
+                recheck.as_ref(),
+            )
+            .with_context(|| format!("checking {file}"))?;
             exported_text.push(String::from_utf8_lossy(final_plain).into_owned());
             let bytes = match (&rewritten, captured.is_gzip()) {
                 (None, _) => captured.request.body.clone(),
@@ -383,13 +407,11 @@ impl Recording<'_> {
             let body_path = self.out_dir.join(&file);
             std::fs::write(&body_path, &bytes)
                 .with_context(|| format!("writing {}", body_path.display()))?;
-            let headers = capture_server::headers_document(
-                &captured.request,
-                &self.scenario.redact_headers,
-            );
+            let headers =
+                capture_server::headers_document(&captured.request, &self.scenario.redact_headers);
             let headers_path = self.out_dir.join(captured.headers_file_name());
-            let headers_text = serde_json::to_string_pretty(&headers)
-                .context("serializing a headers document")?;
+            let headers_text =
+                serde_json::to_string_pretty(&headers).context("serializing a headers document")?;
             std::fs::write(&headers_path, headers_text + "\n")
                 .with_context(|| format!("writing {}", headers_path.display()))?;
         }
@@ -398,7 +420,11 @@ impl Recording<'_> {
             .scenario
             .canaries
             .iter()
-            .filter(|canary| exported_text.iter().any(|text| text.contains(canary.as_str())))
+            .filter(|canary| {
+                exported_text
+                    .iter()
+                    .any(|text| text.contains(canary.as_str()))
+            })
             .collect();
         let manifest = self.manifest(
             context,
@@ -414,7 +440,8 @@ impl Recording<'_> {
             },
         );
         let manifest_path = self.out_dir.join(MANIFEST_FILE);
-        let manifest_text = toml::to_string_pretty(&manifest).context("serializing capture.toml")?;
+        let manifest_text =
+            toml::to_string_pretty(&manifest).context("serializing capture.toml")?;
         std::fs::write(&manifest_path, manifest_text)
             .with_context(|| format!("writing {}", manifest_path.display()))?;
         print_summary(&self.out_dir, outcome, &inventory, &manifest)?;
@@ -441,7 +468,11 @@ impl Recording<'_> {
             .content_flags
             .iter()
             .map(|flag| {
-                let value = invocation.env.get(*flag).cloned().unwrap_or_else(|| "unset".into());
+                let value = invocation
+                    .env
+                    .get(*flag)
+                    .cloned()
+                    .unwrap_or_else(|| "unset".into());
                 (flag.to_string(), value)
             })
             .collect();
@@ -478,7 +509,9 @@ impl Recording<'_> {
             ));
         }
         if parts.identity_placeholders.is_empty() {
-            notes.push("No identity value was found, so every body is byte for byte as received.".into());
+            notes.push(
+                "No identity value was found, so every body is byte for byte as received.".into(),
+            );
         } else {
             notes.push(
                 "Identity values were replaced in place by same-length placeholders; every other byte is as received."
@@ -486,7 +519,9 @@ impl Recording<'_> {
             );
         }
         if let Some(strace) = &outcome.strace_summary {
-            notes.push(format!("Recorded under strace -f -e trace=connect: {strace}."));
+            notes.push(format!(
+                "Recorded under strace -f -e trace=connect: {strace}."
+            ));
         }
         Manifest {
             vendor: self.recipe.id.to_string(),
@@ -597,9 +632,10 @@ fn make_run_dir(vendor: &str, scenario: &str) -> Result<PathBuf> {
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_millis())
         .unwrap_or_default();
-    let dir = std::env::temp_dir()
-        .join("codetel-record")
-        .join(format!("{vendor}-{scenario}-{stamp}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join("codetel-record").join(format!(
+        "{vendor}-{scenario}-{stamp}-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
 }
@@ -709,7 +745,10 @@ fn check_strace(path: &Path) -> Result<String> {
         .iter()
         .map(|(target, count)| format!("{target} x{count}"))
         .collect();
-    Ok(format!("only loopback/unix connects: {}", listed.join(", ")))
+    Ok(format!(
+        "only loopback/unix connects: {}",
+        listed.join(", ")
+    ))
 }
 
 fn print_summary(
@@ -740,7 +779,10 @@ fn print_summary(
         eprintln!("   spans {:?}", inventory.span_names);
         eprintln!("   span events {:?}", inventory.span_events);
     }
-    eprintln!("   identity placeholders {:?}", manifest.identity_placeholders);
+    eprintln!(
+        "   identity placeholders {:?}",
+        manifest.identity_placeholders
+    );
     if let Some(strace) = &outcome.strace_summary {
         eprintln!("   strace: {strace}");
     }
@@ -762,7 +804,8 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;

@@ -289,7 +289,9 @@ fn collect_json_attributes(value: &Value, found: &mut Vec<(String, String)>) {
         Value::Object(map) => {
             if let (Some(Value::String(key)), Some(text)) = (
                 map.get("key"),
-                map.get("value").and_then(|v| v.get("stringValue")).and_then(Value::as_str),
+                map.get("value")
+                    .and_then(|v| v.get("stringValue"))
+                    .and_then(Value::as_str),
             ) {
                 found.push((key.clone(), text.to_string()));
             }
@@ -310,7 +312,8 @@ fn collect_json_attributes(value: &Value, found: &mut Vec<(String, String)>) {
 /// (nested ones too), log bodies and names, span names, span event names, status messages.
 pub fn proto_strings(decoded: &Decoded) -> Vec<String> {
     let mut strings = Vec::new();
-    let mut from_key_value = |kv: &KeyValue| collect_any_value_strings(kv.value.as_ref(), &mut strings);
+    let mut from_key_value =
+        |kv: &KeyValue| collect_any_value_strings(kv.value.as_ref(), &mut strings);
     for_each_key_value(decoded, &mut from_key_value);
     match decoded {
         Decoded::Logs(request) => {
