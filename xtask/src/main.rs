@@ -1,2 +1,90 @@
-//! `cargo xtask`: project automation (record captures, checks).
-fn main() {}
+//! `cargo xtask`: project automation. `record` drives a real vendor CLI offline and stores its
+//! OTLP telemetry as a corpus capture.
+
+mod cli_versions;
+mod http;
+mod mock;
+mod record;
+mod scenario;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+
+/// Project automation for codetel.
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Record captures from the real CLI of a vendor (installs the pinned CLI when missing).
+    Record {
+        /// Vendor id (`claude_code`).
+        vendor: String,
+        /// Scenario name (a file in `xtask/scenarios/<vendor>/`).
+        #[arg(long, conflicts_with = "all")]
+        scenario: Option<String>,
+        /// Record every scenario of the vendor.
+        #[arg(long)]
+        all: bool,
+        /// CLI version to run instead of the pin in `xtask/cli-versions.toml`.
+        #[arg(long)]
+        cli_version: Option<String>,
+        /// Folder for the captures instead of `corpus/<vendor>/<version>/`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run the CLI under `strace -f -e trace=connect` and fail on any non-loopback connect.
+        #[arg(long)]
+        strace: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Record {
+            vendor,
+            scenario,
+            all,
+            cli_version,
+            out,
+            strace,
+        } => {
+            let scenarios = match (scenario, all) {
+                (Some(name), false) => vec![name],
+                (None, true) => scenario::list(&record::xtask_dir(), &vendor)?,
+                _ => bail!("say which scenario to record: --scenario NAME or --all"),
+            };
+            record::run(&record::RecordRequest {
+                vendor,
+                scenarios,
+                cli_version,
+                out,
+                strace,
+                command_line: command_line(),
+            })
+        }
+    }
+}
+
+/// The command as a person would type it again, e.g. `cargo xtask record claude_code --all`.
+fn command_line() -> String {
+    let mut words = vec!["cargo".to_string(), "xtask".to_string()];
+    for arg in std::env::args().skip(1) {
+        let plain = !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:@".contains(c));
+        words.push(if plain {
+            arg
+        } else {
+            format!("'{}'", arg.replace('\'', r"'\''"))
+        });
+    }
+    words.join(" ")
+}
