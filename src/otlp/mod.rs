@@ -8,6 +8,7 @@
 //! so accounting can still count it.
 
 pub mod json;
+mod problem_tracker;
 pub mod model;
 pub mod proto;
 
