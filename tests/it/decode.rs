@@ -1,0 +1,6 @@
+//! Decoder tests: JSON/protobuf equivalence, every tolerated quirk and malformation,
+//! robustness against hostile input, JSONL, and real captures.
+
+mod equivalence;
+mod rich_request;
+mod spec_json;
