@@ -167,13 +167,24 @@ impl Envelope {
 /// whitespace follows the top-level object.
 fn read_envelope(body: &[u8], mode: Mode) -> Result<(Envelope, Vec<super::Problem>), DecodeError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    // Checked once up front: serde_json checks only the strings it reads, so invalid UTF-8
+    // in a skipped field would otherwise pass. Parsing a `&str` then skips per-string checks.
+    let text = std::str::from_utf8(body).map_err(|error| utf8_error(body, error.valid_up_to()))?;
     let mut tracker = ProblemTracker::default();
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let envelope = EnvelopeSeed { tracker: &mut tracker, mode }
         .deserialize(&mut deserializer)
         .map_err(json_error)?;
     deserializer.end().map_err(json_error)?;
     Ok((envelope, tracker.into_problems()))
+}
+
+/// Invalid UTF-8 at byte `offset` as [`DecodeError::Json`] with its line and column.
+fn utf8_error(body: &[u8], offset: usize) -> DecodeError {
+    let valid = String::from_utf8_lossy(&body[..offset.min(body.len())]);
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |it| it.chars().count()) + 1;
+    DecodeError::Json { line, column, message: "invalid UTF-8".to_owned() }
 }
 
 /// serde_json's error as [`DecodeError::Json`], the position moved out of the message.

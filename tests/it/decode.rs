@@ -2,5 +2,6 @@
 //! robustness against hostile input, JSONL, and real captures.
 
 mod equivalence;
+mod malformed;
 mod rich_request;
 mod spec_json;
