@@ -4,4 +4,5 @@
 mod equivalence;
 mod malformed;
 mod rich_request;
+mod robustness;
 mod spec_json;
