@@ -9,6 +9,7 @@
 
 pub mod encode;
 pub mod json;
+mod problem_tracker;
 pub mod model;
 pub mod proto;
 

@@ -1,6 +1,7 @@
 //! The one integration-test binary; a module per topic.
 
 mod corpus;
+mod decode;
 mod encodings;
 mod privacy;
 mod schema;

@@ -1,0 +1,8 @@
+//! Decoder tests: JSON/protobuf equivalence, every tolerated quirk and malformation,
+//! robustness against hostile input, JSONL, and real captures.
+
+mod equivalence;
+mod malformed;
+mod rich_request;
+mod robustness;
+mod spec_json;
