@@ -316,17 +316,17 @@ impl EventTwins {
             "claude_code.llm_request" => ["request_id", "client_request_id"].iter().find_map(|key| {
                 let id = text(key)?;
                 let index = *self.calls.get(&id)?;
-                Some((index, format!("merged into the api_request event of request {id}")))
+                Some((index, "merged into the api_request event of the same request".to_owned()))
             }),
             "claude_code.tool" | "claude_code.tool.execution" => {
                 let id = tool_use_id()?;
                 let index = *self.tool_results.get(&id)?;
-                Some((index, format!("merged into the tool_result event of tool use {id}")))
+                Some((index, "merged into the tool_result event of the same tool use".to_owned()))
             }
             "claude_code.tool.blocked_on_user" => {
                 let id = tool_use_id()?;
                 let index = *self.tool_decisions.get(&id)?;
-                Some((index, format!("merged into the tool_decision event of tool use {id}")))
+                Some((index, "merged into the tool_decision event of the same tool use".to_owned()))
             }
             _ => None,
         }
