@@ -14,7 +14,7 @@
 //! serde_json's limit of 128 and a body of another signal fail the whole body.
 //!
 //! The decoder streams over `serde_json::Deserializer` without building a DOM; see
-//! [`reader`] for how tolerance is done without one.
+//! the private `reader` module for how tolerance is done without one.
 
 mod messages;
 mod reader;
