@@ -7,8 +7,8 @@
 //! (reported), enum value names (`"SPAN_KIND_SERVER"`), `"true"`/`"false"` for booleans,
 //! snake_case keys, `null` wherever a value may be absent, `{}` as an empty `AnyValue`, unknown
 //! keys at every level, duplicate attribute keys (kept in order), and a UTF-8 byte order mark.
-//! A key given twice behaves as a protobuf field given twice: lists are appended, anything
-//! else is overwritten.
+//! A key given twice: lists are appended (as for a repeated protobuf field), any other field
+//! keeps the last value.
 //!
 //! A field with a value of the wrong JSON type is left at its default and reported as a
 //! [`Problem`](super::Problem); an item that is not an object is left out and reported as
