@@ -85,6 +85,7 @@ macro_rules! message_keys {
             }
 
             /// The canonical lowerCamelCase name, used in problem locators.
+            // Not every key set reads its fields through `read_field`.
             #[allow(dead_code)]
             $vis fn name(self) -> &'static str {
                 match self {
