@@ -89,7 +89,10 @@
 //!   (`shell_tool_call`); `tool_call` events carry the span id of the `schedule_tool_calls`
 //!   batch, not of their `tool_call` span, and no tool call id (the span has
 //!   `gen_ai.tool.call_id`) (`shell_tool_call`).
-//! - Usage is reported as 0 when the API sends none (the CLI defaults every count to 0).
+//! - A count the API does not send is reported as 0, not left out: the mock sends no
+//!   `toolUsePromptTokenCount`, yet every `api_response` has `tool_token_count` 0 (`text_answer`).
+//! - `finish_reasons` has one entry per streamed chunk, although only the last chunk carries a
+//!   finish reason: a two-chunk answer reports `["stop", "stop"]` (`text_answer`); kept as sent.
 //! - Each failed attempt is its own `api_error` event and error-status `llm_call` span with an
 //!   `exception` span event (message and stack trace); `gemini_cli.api.request.count` counts a
 //!   failed attempt twice (one point with `error_type`, one without) and
@@ -895,7 +898,7 @@ fn map_metric(
         Point::Summary(it) => Some(it.count),
         Point::Number(_) => None,
     };
-    let _ = builder.set_opt(attr::METRIC_COUNT, count.map(|it| Value::Int(it as i64)));
+    let _ = builder.set_opt(attr::METRIC_COUNT, count.and_then(|it| i64::try_from(it).ok()).map(Value::Int));
     let kind_value = item.attr("type").or_else(|| item.attr("gen_ai.token.type")).and_then(as_string);
     match (name, kind_value) {
         ("gemini_cli.token.usage" | "gen_ai.client.token.usage", Some(kind_value)) => {
@@ -1031,6 +1034,175 @@ fn exception_details(builder: &mut RecordBuilder, span: &Span) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::Capture;
+    use crate::normalize::{normalize, Options, Output};
+    use crate::otlp::{ExportRequest, Signal};
+    use crate::schema::{CanonicalRecord, CaptureMode};
+
+    fn capture(scenario: &str) -> Capture {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/gemini_cli/0.61.0").join(scenario);
+        Capture::load_dir(&dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+    }
+
+    fn only(mut capture: Capture, signals: &[Signal]) -> Capture {
+        capture.requests.retain(|it| signals.contains(&it.signal));
+        capture
+    }
+
+    /// Removes the log records whose `event.name` is `name`.
+    fn without_event(mut capture: Capture, name: &str) -> Capture {
+        for request in &mut capture.requests {
+            if let ExportRequest::Logs(resources) = &mut request.decoded.request {
+                for scope in resources.iter_mut().flat_map(|it| it.scope_logs.iter_mut()) {
+                    scope.log_records.retain(|record| event_name(record).as_deref() != Some(name));
+                }
+            }
+        }
+        capture
+    }
+
+    fn run(capture: &Capture) -> Output {
+        let output = normalize(capture, &Options::new(CaptureMode::Full));
+        assert!(output.accounting.totals.balances(), "{:?}", output.accounting.totals);
+        assert_eq!(output.accounting.totals.rejected, 0, "{:?}", output.accounting.reasons);
+        assert!(!output.findings.iter().any(|it| it.id == "unaccounted_item"));
+        output
+    }
+
+    fn of_kind(output: &Output, kind: RecordKind) -> Vec<&CanonicalRecord> {
+        output.records.iter().filter(|it| it.kind == kind).collect()
+    }
+
+    fn source_names(records: &[&CanonicalRecord]) -> Vec<String> {
+        records.iter().filter_map(|it| it.source.as_ref().map(|source| source.name.clone())).collect()
+    }
+
+    #[test]
+    fn logs_and_spans_together_count_each_call_once() {
+        let output = run(&capture("shell_tool_call"));
+        let calls = of_kind(&output, RecordKind::LlmCall);
+        assert_eq!(source_names(&calls), vec!["gemini_cli.api_response"; 3]);
+        let tools = of_kind(&output, RecordKind::ToolCall);
+        assert_eq!(source_names(&tools), vec!["gemini_cli.tool_call"]);
+        assert_eq!(of_kind(&output, RecordKind::ToolDecision).len(), 1);
+        // Tokens in GenAI semantics: cache included in input, thoughts included in output.
+        let main = calls.iter().find(|it| it.attributes.get(attr::QUERY_SOURCE) == Some(&Value::Str("main".into())));
+        let main = main.expect("a main call");
+        assert_eq!(main.attributes.get(attr::INPUT_TOKENS), Some(&Value::Int(1200)));
+        assert_eq!(main.attributes.get(attr::CACHE_READ_INPUT_TOKENS), Some(&Value::Int(800)));
+        assert_eq!(main.attributes.get(attr::REASONING_OUTPUT_TOKENS), Some(&Value::Int(8)));
+        assert_eq!(
+            main.vendor_attributes.get("total_token_count").and_then(|it| match it {
+                Value::Int(total) => Some(*total),
+                _ => None,
+            }),
+            match (main.attributes.get(attr::INPUT_TOKENS), main.attributes.get(attr::OUTPUT_TOKENS)) {
+                (Some(Value::Int(input)), Some(Value::Int(output))) => Some(input + output),
+                _ => None,
+            }
+        );
+        assert!(main.attributes.get(attr::VENDOR_VERSION).is_none(), "service.version is Node's");
+        let tool = tools[0];
+        assert_eq!(
+            tool.attributes.get(attr::SHELL_COMMAND),
+            Some(&Value::Str("echo hello > out.txt && git status --short".into()))
+        );
+        assert_eq!(tool.attributes.get(attr::TOOL_CATEGORY), Some(&Value::Str("shell".into())));
+    }
+
+    #[test]
+    fn spans_alone_still_count_every_call() {
+        let output = run(&only(capture("shell_tool_call"), &[Signal::Traces]));
+        assert_eq!(source_names(&of_kind(&output, RecordKind::LlmCall)), vec!["llm_call"; 3]);
+        let tools = of_kind(&output, RecordKind::ToolCall);
+        assert_eq!(source_names(&tools), vec!["tool_call"]);
+        let tool = tools[0];
+        assert!(
+            matches!(tool.attributes.get(attr::TOOL_CALL_ID), Some(Value::Str(id)) if id.starts_with("run_shell_command"))
+        );
+        assert_eq!(
+            tool.attributes.get(attr::SHELL_COMMAND),
+            Some(&Value::Str("echo hello > out.txt && git status --short".into()))
+        );
+        assert_eq!(output.accounting.totals.ignored, 0);
+    }
+
+    #[test]
+    fn failed_spans_without_events_are_api_errors() {
+        let output = run(&only(capture("api_error"), &[Signal::Traces]));
+        let errors = of_kind(&output, RecordKind::ApiError);
+        assert_eq!(errors.len(), 2);
+        for error in errors {
+            assert_eq!(error.attributes.get(attr::ERROR_TYPE), Some(&Value::Str("ApiError".into())));
+            assert!(error.attributes.contains_key(attr::ERROR_MESSAGE));
+        }
+        assert_eq!(of_kind(&output, RecordKind::LlmCall).len(), 2);
+    }
+
+    #[test]
+    fn details_events_stand_in_for_lost_api_responses() {
+        let output = run(&without_event(capture("text_answer"), "gemini_cli.api_response"));
+        let calls = of_kind(&output, RecordKind::LlmCall);
+        assert_eq!(source_names(&calls), vec![DETAILS_EVENT; 2]);
+        assert!(calls.iter().all(|it| it.attributes.get(attr::INPUT_TOKENS) == Some(&Value::Int(1200))));
+        // The spans are still twins: the details events describe their calls.
+        assert!(!source_names(&calls).contains(&"llm_call".to_owned()));
+    }
+
+    #[test]
+    fn logs_alone_keep_the_same_counts() {
+        let output = run(&only(capture("content_flags_on"), &[Signal::Logs]));
+        assert_eq!(of_kind(&output, RecordKind::LlmCall).len(), 4);
+        let tools = of_kind(&output, RecordKind::ToolCall);
+        assert_eq!(tools.len(), 2);
+        let write =
+            tools.iter().find(|it| it.attributes.get(attr::TOOL_NAME) == Some(&Value::Str("write_file".into())));
+        let write = write.expect("the write_file call");
+        assert_eq!(write.attributes.get(attr::FILE_PATH), Some(&Value::Str("CANARY-GEMINI-PATH-8c3f/key.txt".into())));
+        assert_eq!(write.attributes.get(attr::TOOL_CATEGORY), Some(&Value::Str("edit".into())));
+        assert_eq!(write.vendor_attributes.get("metadata.model_added_lines"), Some(&Value::Int(1)));
+    }
+
+    #[test]
+    fn odd_records_become_findings_and_passthroughs() {
+        let mut capture = only(capture("text_answer"), &[Signal::Logs]);
+        let ExportRequest::Logs(resources) = &mut capture.requests[0].decoded.request else { panic!("a logs request") };
+        let records = &mut resources[0].scope_logs[0].log_records;
+        let template = records[0].clone();
+        let set = |record: &mut LogRecord, key: &str, value: AnyValue| {
+            record.attributes.retain(|it| it.key != key);
+            record.attributes.push(KeyValue { key: key.to_owned(), value });
+        };
+        let mut unnamed = template.clone();
+        unnamed.attributes.retain(|it| it.key != "event.name");
+        let mut unknown = template.clone();
+        set(&mut unknown, "event.name", AnyValue::String("gemini_cli.brand_new_event".into()));
+        let mut odd_response = template.clone();
+        set(&mut odd_response, "event.name", AnyValue::String("gemini_cli.api_response".into()));
+        set(&mut odd_response, "input_token_count", AnyValue::String("12".into()));
+        set(&mut odd_response, "output_token_count", AnyValue::Double(f64::NAN));
+        set(&mut odd_response, "duration_ms", AnyValue::Empty);
+        set(&mut odd_response, "finish_reasons", AnyValue::Int(3));
+        set(&mut odd_response, "response_text", AnyValue::String("[{\"candidates\": 7}]".into()));
+        let mut odd_tool = template;
+        set(&mut odd_tool, "event.name", AnyValue::String("gemini_cli.tool_call".into()));
+        set(&mut odd_tool, "decision", AnyValue::String("ask_later".into()));
+        set(&mut odd_tool, "function_args", AnyValue::String("{not json".into()));
+        set(&mut odd_tool, "success", AnyValue::String("maybe".into()));
+        records.extend([unnamed, unknown, odd_response, odd_tool]);
+        let output = run(&capture);
+        let ids: HashSet<&str> = output.findings.iter().map(|it| it.id).collect();
+        for id in ["missing_event_name", "unknown_event_name", "unknown_decision", "uncoercible_value"] {
+            assert!(ids.contains(id), "{id} missing from {ids:?}");
+        }
+        let odd = output.records.iter().find(|it| {
+            it.kind == RecordKind::LlmCall && it.attributes.get(attr::INPUT_TOKENS) == Some(&Value::Int(12))
+        });
+        let odd = odd.expect("the odd api_response is still an llm_call");
+        assert!(!odd.attributes.contains_key(attr::OUTPUT_TOKENS), "NaN is not a count");
+        assert!(!odd.attributes.contains_key(attr::DURATION_MS), "{{}} is absent");
+        assert!(!odd.attributes.contains_key(attr::RESPONSE_TEXT));
+    }
 
     #[test]
     fn response_text_joins_text_parts_and_skips_thoughts() {
