@@ -56,8 +56,11 @@
 //!   ended and tool events under the batch span (see quirks).
 //! - Tool decisions: `accept` → `accept`; `auto_accept` (the user chose "allow always") →
 //!   `accept` from `user_permanent`; `modify` (edited, then run) → `accept` from
-//!   `user_temporary`; `reject` → `reject`. No source for `accept`/`reject`: the CLI reports
-//!   `accept` for calls the user approved and for calls `--yolo` approved alike.
+//!   `user_temporary`; `reject` → `reject`. The CLI reports `accept` both for calls a user
+//!   approved once and for calls its policy allowed without asking (`--yolo`, allow rules), so
+//!   `accept` gets the source `config` only when the record says `interactive: false` (nobody
+//!   could have approved), and no source otherwise; `reject` gets none.
+//! - Tool source: `tool_type` `native` → `builtin`, `mcp` → `mcp`.
 //! - Content goes into content keys only: the prompt (`prompt`), request contents
 //!   (`request_text`, span `gen_ai.input.messages`) → `coding_agent.api.body`, raw response
 //!   (`response_text`) → `coding_agent.api.body` plus its text parts →
@@ -99,13 +102,14 @@
 //!   `api.request.latency` records its latency twice (`api_error`).
 //! - Durations are integers except `plan.approval_mode_duration`'s `duration_ms`, a double; it
 //!   is rounded to integer ms (`text_answer`).
-//! - `decision` is `accept` for calls auto-approved by `--yolo` (`shell_tool_call`).
+//! - `decision` is `accept` for calls auto-approved by `--yolo`, as for calls a user approved once
+//!   (`shell_tool_call`); see the decision rule.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::adapter::{
-    apply_rules, as_f64, as_i64, as_string, metric_record, plain_number, rule, Adapter, AttrRule, Conv, Item, ItemData,
-    Normalized, Point, RecordBuilder, Signature,
+    apply_rules, as_bool, as_f64, as_i64, as_string, metric_record, plain_number, rule, Adapter, AttrRule, Conv, Item,
+    ItemData, Normalized, Point, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
 use crate::otlp::{AnyValue, KeyValue, LogRecord, Span};
@@ -145,7 +149,6 @@ const STANDARD: &[AttrRule] = &[
     rule("gen_ai.tool.call_id", attr::TOOL_CALL_ID, Conv::Str),
     rule("gen_ai.tool.call.id", attr::TOOL_CALL_ID, Conv::Str),
     rule("function_args", attr::TOOL_ARGUMENTS, Conv::Str),
-    rule("tool_type", attr::TOOL_SOURCE, Conv::Str),
     rule("success", attr::SUCCESS, Conv::Bool),
     rule("error.message", attr::ERROR_MESSAGE, Conv::Str),
     rule("error", attr::ERROR_MESSAGE, Conv::Str),
@@ -174,6 +177,7 @@ const CONSUMED: &[&str] = &[
     "status_code",
     "http.status_code",
     "decision",
+    "tool_type",
 ];
 
 /// Token counts `event_tokens` reads (`tool_token_count` and `total_token_count` stay vendor
@@ -430,6 +434,10 @@ fn common(
         ["duration_ms", "duration", "routing_latency_ms"].iter().find_map(|key| item.attr(key).and_then(millis));
     let _ = builder.set_opt(attr::DURATION_MS, duration.map(Value::Int));
     set_decision(builder, item, out);
+    if let Some(tool_type) = item.attr("tool_type").and_then(as_string).filter(|it| !it.is_empty()) {
+        let source = if tool_type == "native" { "builtin".to_owned() } else { tool_type };
+        let _ = builder.set(attr::TOOL_SOURCE, Value::Str(source));
+    }
     // A status code is the failed call's on an `api_error`, a plain vendor number elsewhere
     // (200 on every `api_response`); `http.status_code` repeats `status_code`.
     let status =
@@ -595,6 +603,10 @@ fn set_decision(builder: &mut RecordBuilder, item: &Item<'_>, out: &mut Normaliz
     let raw = as_string(value).unwrap_or_default();
     match decision(&raw) {
         Some((canonical, source)) => {
+            // Without a terminal nobody can approve: an `accept` in a non-interactive run is the
+            // policy's (`--yolo`, an allow rule), not a user's.
+            let non_interactive = item.attr("interactive").and_then(as_bool) == Some(false);
+            let source = source.or((canonical == "accept" && non_interactive).then_some("config"));
             let _ = builder.set(attr::DECISION, Value::Str(canonical.to_owned()));
             let _ = builder.set_opt(attr::DECISION_SOURCE, source.map(|it| Value::Str(it.to_owned())));
         }
@@ -1108,6 +1120,10 @@ mod tests {
             Some(&Value::Str("echo hello > out.txt && git status --short".into()))
         );
         assert_eq!(tool.attributes.get(attr::TOOL_CATEGORY), Some(&Value::Str("shell".into())));
+        assert_eq!(tool.attributes.get(attr::TOOL_SOURCE), Some(&Value::Str("builtin".into())));
+        let decision = of_kind(&output, RecordKind::ToolDecision)[0];
+        assert_eq!(decision.attributes.get(attr::DECISION), Some(&Value::Str("accept".into())));
+        assert_eq!(decision.attributes.get(attr::DECISION_SOURCE), Some(&Value::Str("config".into())));
     }
 
     #[test]
