@@ -1113,7 +1113,7 @@ mod tests {
                 _ => None,
             }
         );
-        assert!(main.attributes.get(attr::VENDOR_VERSION).is_none(), "service.version is Node's");
+        assert!(!main.attributes.contains_key(attr::VENDOR_VERSION), "service.version is Node's");
         let tool = tools[0];
         assert_eq!(
             tool.attributes.get(attr::SHELL_COMMAND),
