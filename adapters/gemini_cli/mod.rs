@@ -12,7 +12,10 @@
 //! - The GenAI semconv event `gen_ai.client.inference.operation.details` is emitted twice per
 //!   model call (request half without usage, then response half with `gen_ai.usage.*`, or an
 //!   error half without usage): it describes the same call as `gemini_cli.api_request` /
-//!   `api_response` / `api_error`, so it is *ignored* with that reason and a call is counted once.
+//!   `api_response` / `api_error`, so it is *ignored* with that reason and a call is counted once;
+//!   the response half's `gen_ai.response.id`, which `api_response` lacks, is added to the
+//!   `llm_call` of its `api_response` (the k-th response half of a session pairs with its k-th
+//!   `api_response`: the CLI logs them one after the other).
 //!   Only when a session has more response halves than `api_response` events (logs of the CLI's
 //!   own events lost) does a surplus response half become the `llm_call`.
 //! - Metrics (all cumulative): `gemini_cli.session.count`, `api.request.count`,
@@ -25,8 +28,11 @@
 //!   with an `unknown_metric_name` finding.
 //! - Spans (`telemetry.traces`): `llm_call` and `tool_call` describe the same calls as the
 //!   `api_response`/`api_error` and `tool_call` events, so they are *ignored* with that reason,
-//!   matched by count per session (see Rules); a surplus span (events lost) becomes the
-//!   `llm_call` (or `api_error` when its status is error) or `tool_call`.
+//!   matched by count per session (see Rules). A `tool_call` span adds its `gen_ai.tool.call_id`,
+//!   which the event lacks, to the event's `tool_call` and `tool_decision` records (paired by
+//!   the batch span id the event was logged under and the tool name, else the first unpaired
+//!   event of the session with that tool). A surplus span (events lost) becomes the `llm_call`
+//!   (or `api_error` when its status is error) or `tool_call`.
 //!   `schedule_tool_calls` (the batch around a turn's tool calls), `user_prompt`,
 //!   `system_prompt` and `agent_call` → `passthrough`; other spans (HTTP instrumentation) →
 //!   `passthrough` with an `unknown_span_name` finding.
@@ -52,8 +58,11 @@
 //!   `api_response` + `api_error` events (or response halves of the details event) number more
 //!   than k; the same for `tool_call` spans against `tool_call` events. The CLI writes the event
 //!   and the span of a call from the same code path, so the numbers match when nothing was lost;
-//!   span ids cannot be used for this because the CLI logs streamed responses after their span
-//!   ended and tool events under the batch span (see quirks).
+//!   span ids cannot decide it because the CLI logs streamed responses after their span ended
+//!   and tool events under the batch span (see quirks).
+//! - Known metadata among the vendor attributes (`auth_type`, approval modes, routing source,
+//!   startup phases, file operation and extension, `gen_ai.response.model`, ...) is declared
+//!   with `keep`, so `metadata_only` keeps those values; everything else stays default-deny.
 //! - Tool decisions: `accept` → `accept`; `auto_accept` (the user chose "allow always") →
 //!   `accept` from `user_permanent`; `modify` (edited, then run) → `accept` from
 //!   `user_temporary`; `reject` → `reject`. The CLI reports `accept` both for calls a user
@@ -108,8 +117,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::adapter::{
-    apply_rules, as_bool, as_f64, as_i64, as_string, metric_record, plain_number, rule, Adapter, AttrRule, Conv, Item,
-    ItemData, Normalized, Point, RecordBuilder, Signature,
+    apply_rules, as_bool, as_f64, as_i64, as_string, keep, metric_record, plain_number, rule, Adapter, AttrRule, Conv,
+    Item, ItemData, Normalized, Point, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
 use crate::otlp::{AnyValue, KeyValue, LogRecord, Span};
@@ -159,6 +168,34 @@ const STANDARD: &[AttrRule] = &[
     rule("os_platform", attr::OS_TYPE, Conv::Str),
     rule("os_release", attr::OS_VERSION, Conv::Str),
     rule("os_arch", attr::HOST_ARCH, Conv::Str),
+    // Vendor attributes known to be metadata (enumerations, model and product names, phases):
+    // `metadata_only` keeps their values.
+    keep("auth_type"),
+    keep("approval_mode"),
+    keep("mode"),
+    keep("from_mode"),
+    keep("to_mode"),
+    keep("decision_source"),
+    keep("classifier_threshold"),
+    keep("output_format"),
+    keep("embedding_model"),
+    keep("core_tools_enabled"),
+    keep("phase"),
+    keep("operation"),
+    keep("mimetype"),
+    keep("extension"),
+    keep("agent_name"),
+    keep("terminate_reason"),
+    keep("strategy"),
+    keep("correction"),
+    keep("routing.approval_mode"),
+    keep("routing.decision_source"),
+    keep("routing.classifier_threshold"),
+    keep("gen_ai.operation.name"),
+    keep("gen_ai.response.model"),
+    keep("gen_ai.agent.name"),
+    keep("gen_ai.output.type"),
+    keep("server.address"),
 ];
 
 /// Keys every record reads by hand (session, identity, names, durations, decisions, status
@@ -280,14 +317,23 @@ impl Adapter for GeminiCli {
     fn normalize(&self, items: &[Item<'_>]) -> Normalized {
         let mut out = Normalized::default();
         let mut book = CallBook::collect(items);
+        let mut joins = Joins::default();
         let mut reported: HashSet<String> = HashSet::new();
+        // Events and metrics first, so twins (details events, spans) can add what the event
+        // records lack, whichever signal arrived first.
         for item in items {
             match item.data {
-                ItemData::Log(record) => map_event(item, record, &mut book, &mut out, &mut reported),
+                ItemData::Log(record) => map_event(item, record, &mut book, &mut joins, &mut out, &mut reported),
                 ItemData::Point { metric, point } => {
                     map_metric(item, &metric.name, &metric.unit, point, &mut out, &mut reported)
                 }
-                ItemData::Span(span) => map_span(item, span, &mut book, &mut out, &mut reported),
+                ItemData::Span(_) => {}
+            }
+        }
+        joins.add_response_ids(&mut out);
+        for item in items {
+            if let ItemData::Span(span) = item.data {
+                map_span(item, span, &mut book, &mut joins, &mut out, &mut reported);
             }
         }
         out
@@ -354,6 +400,71 @@ impl CallBook {
         let seen = self.seen_tool_spans.entry(session.to_owned()).or_default();
         *seen += 1;
         *seen <= self.tool_events.get(session).copied().unwrap_or(0)
+    }
+}
+
+/// Where the event records are, so twins can add what the events lack: the response id of the
+/// details event's response half, the tool call id of the `tool_call` span.
+#[derive(Default)]
+struct Joins {
+    /// Per session, the `llm_call` records of `api_response` events, in arrival order.
+    responses: HashMap<String, Vec<usize>>,
+    /// Per session, the response ids of twin response halves, in arrival order.
+    response_ids: HashMap<String, Vec<Option<String>>>,
+    /// `tool_call` event records in arrival order.
+    tool_events: Vec<ToolEvent>,
+}
+
+/// One `tool_call` event's records and what pairs it with its span.
+struct ToolEvent {
+    session: String,
+    /// The span id the event was logged under: its `schedule_tool_calls` batch span.
+    batch_span_id: Vec<u8>,
+    tool_name: Option<String>,
+    /// Indexes of the `tool_call` record and, when there is one, its `tool_decision` record.
+    records: Vec<usize>,
+    joined: bool,
+}
+
+impl Joins {
+    /// The k-th response half of a session pairs with its k-th `api_response`: the CLI writes
+    /// both from the same call, one after the other.
+    fn add_response_ids(&self, out: &mut Normalized) {
+        for (session, ids) in &self.response_ids {
+            let Some(indexes) = self.responses.get(session) else { continue };
+            for (index, id) in indexes.iter().zip(ids) {
+                let (Some(record), Some(id)) = (out.records.get_mut(*index), id) else { continue };
+                let _ = record.attributes.entry(attr::RESPONSE_ID).or_insert_with(|| Value::Str(id.clone()));
+            }
+        }
+    }
+
+    /// Adds a `tool_call` span's call id to its event's records: the event logged under the
+    /// span's parent (the batch) for the same tool, else the first unpaired event of the session
+    /// for the same tool.
+    fn add_tool_call_id(&mut self, item: &Item<'_>, span: &Span, session: &str, out: &mut Normalized) {
+        let Some(call_id) =
+            item.attr("gen_ai.tool.call_id").or_else(|| item.attr("gen_ai.tool.call.id")).and_then(as_string)
+        else {
+            return;
+        };
+        let tool_name = item.attr("gen_ai.tool.name").and_then(as_string);
+        let candidates =
+            |event: &&mut ToolEvent| !event.joined && event.session == session && event.tool_name == tool_name;
+        let position = self
+            .tool_events
+            .iter_mut()
+            .position(|event| {
+                candidates(&event) && !span.parent_span_id.is_empty() && event.batch_span_id == span.parent_span_id
+            })
+            .or_else(|| self.tool_events.iter_mut().position(|event| candidates(&event)));
+        let Some(event) = position.and_then(|it| self.tool_events.get_mut(it)) else { return };
+        event.joined = true;
+        for index in &event.records {
+            if let Some(record) = out.records.get_mut(*index) {
+                let _ = record.attributes.entry(attr::TOOL_CALL_ID).or_insert_with(|| Value::Str(call_id.clone()));
+            }
+        }
     }
 }
 
@@ -427,7 +538,12 @@ fn common(
             || kv.key == "user.email"
             || RESOURCE_FACTS.iter().any(|(key, _)| *key == kv.key);
         if !mapped && !matches!(kv.value, AnyValue::Empty) {
-            let _ = builder.vendor_attr(&format!("resource.{}", kv.key), &kv.value);
+            let key = format!("resource.{}", kv.key);
+            if RESOURCE_METADATA.contains(&kv.key.as_str()) {
+                let _ = builder.vendor_metadata(&key, &kv.value);
+            } else {
+                let _ = builder.vendor_attr(&key, &kv.value);
+            }
         }
     }
     let duration =
@@ -463,6 +579,11 @@ const RESOURCE_FACTS: &[(&str, &str)] = &[
     ("os.type", attr::OS_TYPE),
     ("os.version", attr::OS_VERSION),
 ];
+
+/// Resource attributes known to be metadata (the Node.js runtime), kept in `metadata_only`. The
+/// other `process.*` attributes hold paths, the OS user and the argv with the prompt.
+const RESOURCE_METADATA: &[&str] =
+    &["service.version", "process.runtime.name", "process.runtime.version", "process.runtime.description"];
 
 /// `gen_ai.provider.name` from the CLI's auth type when the record does not name it.
 fn provider(builder: &mut RecordBuilder, item: &Item<'_>) {
@@ -663,6 +784,7 @@ fn map_event(
     item: &Item<'_>,
     record: &LogRecord,
     book: &mut CallBook,
+    joins: &mut Joins,
     out: &mut Normalized,
     reported: &mut HashSet<String>,
 ) {
@@ -682,7 +804,7 @@ fn map_event(
         return;
     };
     if full_name == DETAILS_EVENT {
-        map_details_event(item, book, out);
+        map_details_event(item, book, joins, out);
         return;
     }
     let name = full_name.strip_prefix(EVENT_PREFIX).unwrap_or(&full_name).to_owned();
@@ -705,7 +827,7 @@ fn map_event(
     match name.as_str() {
         "config" => {
             if let Some(value) = item.attr("model").filter(|it| !matches!(it, AnyValue::Empty)) {
-                let _ = builder.vendor_attr("model", value);
+                let _ = builder.vendor_metadata("model", value);
             }
         }
         "api_response" => {
@@ -746,7 +868,19 @@ fn map_event(
             }
         }
     }
+    let first = out.records.len();
     out.records.push(builder.finish());
+    match name.as_str() {
+        "api_response" => joins.responses.entry(session_of(item)).or_default().push(first),
+        "tool_call" => joins.tool_events.push(ToolEvent {
+            session: session_of(item),
+            batch_span_id: record.span_id.clone(),
+            tool_name: item.attr("function_name").and_then(as_string),
+            records: if decision_record.is_some() { vec![first, first + 1] } else { vec![first] },
+            joined: false,
+        }),
+        _ => {}
+    }
     out.records.extend(decision_record);
 }
 
@@ -776,7 +910,7 @@ fn tool_decision_record(item: &Item<'_>, tool_call: &RecordBuilder) -> crate::sc
 }
 
 /// `gen_ai.client.inference.operation.details`: the semconv twin of the CLI's own API events.
-fn map_details_event(item: &Item<'_>, book: &mut CallBook, out: &mut Normalized) {
+fn map_details_event(item: &Item<'_>, book: &mut CallBook, joins: &mut Joins, out: &mut Normalized) {
     if !is_response_details(item) {
         out.ignored.push((
             item.id,
@@ -785,9 +919,11 @@ fn map_details_event(item: &Item<'_>, book: &mut CallBook, out: &mut Normalized)
         return;
     }
     if book.details_is_twin(&session_of(item)) {
+        let response_id = item.attr("gen_ai.response.id").and_then(as_string).filter(|it| !it.is_empty());
+        joins.response_ids.entry(session_of(item)).or_default().push(response_id);
         out.ignored.push((
             item.id,
-            "gen_ai.client.inference.operation.details response half: semconv twin of a gemini_cli.api_response event of the same session".to_owned(),
+            "gen_ai.client.inference.operation.details response half: semconv twin of a gemini_cli.api_response event of the same session (its response id is added to that record)".to_owned(),
         ));
         return;
     }
@@ -948,7 +1084,14 @@ fn span_status(builder: &mut RecordBuilder, span: &Span) {
     }
 }
 
-fn map_span(item: &Item<'_>, span: &Span, book: &mut CallBook, out: &mut Normalized, reported: &mut HashSet<String>) {
+fn map_span(
+    item: &Item<'_>,
+    span: &Span,
+    book: &mut CallBook,
+    joins: &mut Joins,
+    out: &mut Normalized,
+    reported: &mut HashSet<String>,
+) {
     let session = session_of(item);
     match span.name.as_str() {
         "llm_call" => {
@@ -982,9 +1125,10 @@ fn map_span(item: &Item<'_>, span: &Span, book: &mut CallBook, out: &mut Normali
         }
         "tool_call" => {
             if book.tool_span_is_twin(&session) {
+                joins.add_tool_call_id(item, span, &session, out);
                 out.ignored.push((
                     item.id,
-                    "tool_call span: the session's gemini_cli.tool_call events count the same tool call".to_owned(),
+                    "tool_call span: the session's gemini_cli.tool_call events count the same tool call (its call id is added to that event's records)".to_owned(),
                 ));
                 return;
             }
@@ -1122,8 +1266,41 @@ mod tests {
         assert_eq!(tool.attributes.get(attr::TOOL_CATEGORY), Some(&Value::Str("shell".into())));
         assert_eq!(tool.attributes.get(attr::TOOL_SOURCE), Some(&Value::Str("builtin".into())));
         let decision = of_kind(&output, RecordKind::ToolDecision)[0];
+        // The span's call id joins the event's records.
+        let call_id = tool.attributes.get(attr::TOOL_CALL_ID).cloned();
+        assert!(matches!(&call_id, Some(Value::Str(id)) if id.starts_with("run_shell_command_")), "{call_id:?}");
+        assert_eq!(decision.attributes.get(attr::TOOL_CALL_ID), call_id.as_ref());
+        // The details event's response id joins each api_response record, in order.
+        let response_ids: Vec<_> = calls.iter().map(|it| it.attributes.get(attr::RESPONSE_ID).cloned()).collect();
+        assert_eq!(response_ids, (1..=3).map(|n| Some(Value::Str(format!("mockresp{n:012}")))).collect::<Vec<_>>());
         assert_eq!(decision.attributes.get(attr::DECISION), Some(&Value::Str("accept".into())));
         assert_eq!(decision.attributes.get(attr::DECISION_SOURCE), Some(&Value::Str("config".into())));
+    }
+
+    #[test]
+    fn tool_call_ids_join_by_session_and_tool_without_trace_context() {
+        let mut capture = capture("content_flags_on");
+        for request in &mut capture.requests {
+            if let ExportRequest::Logs(resources) = &mut request.decoded.request {
+                for record in resources
+                    .iter_mut()
+                    .flat_map(|it| it.scope_logs.iter_mut())
+                    .flat_map(|it| it.log_records.iter_mut())
+                {
+                    record.span_id.clear();
+                    record.trace_id.clear();
+                }
+            }
+        }
+        let output = run(&capture);
+        for tool in of_kind(&output, RecordKind::ToolCall) {
+            let Some(Value::Str(name)) = tool.attributes.get(attr::TOOL_NAME) else { panic!("a tool name") };
+            assert!(
+                matches!(tool.attributes.get(attr::TOOL_CALL_ID), Some(Value::Str(id)) if id.starts_with(&format!("{name}__"))),
+                "{name}: {:?}",
+                tool.attributes.get(attr::TOOL_CALL_ID)
+            );
+        }
     }
 
     #[test]
@@ -1177,6 +1354,7 @@ mod tests {
         assert_eq!(write.attributes.get(attr::FILE_PATH), Some(&Value::Str("CANARY-GEMINI-PATH-8c3f/key.txt".into())));
         assert_eq!(write.attributes.get(attr::TOOL_CATEGORY), Some(&Value::Str("edit".into())));
         assert_eq!(write.vendor_attributes.get("metadata.model_added_lines"), Some(&Value::Int(1)));
+        assert!(!write.attributes.contains_key(attr::TOOL_CALL_ID), "only the span knows the call id");
     }
 
     #[test]
