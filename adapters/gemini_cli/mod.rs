@@ -25,7 +25,8 @@
 //!   (seconds, converted to ms) and `gen_ai.client.token.usage` keep their semconv names because
 //!   they count the same calls and tokens as the CLI's own metrics (never add the two up); other
 //!   metrics of the CLI's list keep their own names (no finding); unknown ones keep their names
-//!   with an `unknown_metric_name` finding.
+//!   with an `unknown_metric_name` finding. Histogram points carry their observation count in
+//!   `coding_agent.metric.count` and their sum as the value.
 //! - Spans (`telemetry.traces`): `llm_call` and `tool_call` describe the same calls as the
 //!   `api_response`/`api_error` and `tool_call` events, so they are *ignored* with that reason,
 //!   matched by count per session (see Rules). A `tool_call` span adds its `gen_ai.tool.call_id`,
