@@ -8,6 +8,7 @@
 
 pub mod capture_server;
 pub mod claude_code;
+pub mod codex;
 pub mod identity;
 pub mod install;
 pub mod otlp_body;
@@ -50,7 +51,7 @@ pub struct VendorRecipe {
 }
 
 /// The recipes known to the recorder.
-const RECIPES: &[VendorRecipe] = &[claude_code::RECIPE];
+const RECIPES: &[VendorRecipe] = &[claude_code::RECIPE, codex::RECIPE];
 
 fn recipe(vendor: &str) -> Result<&'static VendorRecipe> {
     RECIPES
@@ -472,6 +473,7 @@ impl Recording<'_> {
                     .env
                     .get(*flag)
                     .cloned()
+                    .or_else(|| self.scenario.config.get(*flag).map(|it| it.to_string()))
                     .unwrap_or_else(|| "unset".into());
                 (flag.to_string(), value)
             })
