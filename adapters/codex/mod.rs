@@ -76,8 +76,11 @@
 //!   (`content_flags_on`: the commentary message before the tool call has no event).
 //! - One span carries `thread.id` twice, as an int (OS thread) and as a string (the
 //!   conversation UUID): `codex.exec`, `exec_command`, `session_task.turn` (`shell_tool_call`).
-//! - `session_task.turn` is exported in a later batch than the rest of the turn and can be
-//!   missing when the process ends first (`text_answer` has only `run_turn`).
+//! - `session_task.turn` ends last and leaves in a later batch than the rest of the turn; in a
+//!   run that exits on an error it reaches the collector only if an export tick comes first
+//!   (`api_error`: the failed turn, zero token totals, span status unset). `run_turn` stands in
+//!   as the turn when `session_task.turn` is missing (seen in a trial recording whose last batch
+//!   was lost, not in the corpus).
 //! - A 429 is never retried and `codex exec` then exits 1 without flushing the exporters; only
 //!   short batch intervals get the error out (`api_error`, whose 500 attempt is retried).
 //! - Trace-safe twins of the log events arrive as span events named by source location with
@@ -151,8 +154,6 @@ const CONSUMED: &[&str] = &[
     "event.name",
     "event.timestamp",
     "attempt",
-    "decision",
-    "source",
     "input_token_count",
     "output_token_count",
     "cached_token_count",
@@ -175,7 +176,8 @@ const CONSUMED: &[&str] = &[
 ];
 
 /// Suffixes of vendor keys whose string values are counts or durations, kept as integers.
-const NUMERIC_SUFFIXES: &[&str] = &["_count", "_ms", "_ns", "_length", "_tokens", "_bytes", "_seq", "_window", "_limit"];
+const NUMERIC_SUFFIXES: &[&str] =
+    &["_count", "_ms", "_ns", "_length", "_tokens", "_bytes", "_seq", "_window", "_limit"];
 
 /// The placeholder Codex sends instead of the prompt when `log_user_prompt` is off.
 const REDACTED_PLACEHOLDERS: &[&str] = &["[REDACTED]", "<REDACTED>"];
@@ -235,6 +237,8 @@ struct Context {
     merged_completions: HashSet<usize>,
     /// Trace ids (hex) of the model-request events: their `handle_responses` spans are twins.
     request_traces: HashSet<String>,
+    /// Conversations with model-request events, for spans whose trace no event shares.
+    request_conversations: HashSet<String>,
     /// `call_id`s that a `codex.tool_result` event describes.
     tool_results: HashSet<String>,
     /// Turn ids that a `session_task.turn` span describes.
@@ -269,6 +273,9 @@ impl Context {
                         "api_request" | "websocket_request" => {
                             if !trace.is_empty() {
                                 let _ = context.request_traces.insert(trace);
+                            }
+                            if let Some(conversation) = &conversation {
+                                let _ = context.request_conversations.insert(conversation.clone());
                             }
                             if request_succeeded(item) {
                                 streams.entry(key).or_default().push((time, item.id, index, true));
@@ -349,11 +356,12 @@ fn event_name(record: &LogRecord) -> Option<String> {
     }
 }
 
-/// A model request that got a 2xx answer and reports no error.
+/// A model request that reports no error and no non-2xx status: an `llm_call`, not an
+/// `api_error`. (A request event with neither status nor error says nothing failed.)
 fn request_succeeded(item: &Item<'_>) -> bool {
     let status = item.attr("http.response.status_code").and_then(as_i64);
     let error = text(item, "error.message");
-    error.is_none() && status.is_some_and(|it| (200..300).contains(&it))
+    error.is_none() && status.is_none_or(|it| (200..300).contains(&it))
 }
 
 /// The stream event that carries the call's token usage.
@@ -363,7 +371,13 @@ fn carries_tokens(item: &Item<'_>) -> bool {
 
 /// Sets session, resource facts and the attribute table; vendor keys holding numbers as text
 /// are kept as integers.
-fn common(builder: &mut RecordBuilder, item: &Item<'_>, session: Option<String>, out: &mut Normalized) {
+fn common(
+    builder: &mut RecordBuilder,
+    item: &Item<'_>,
+    session: Option<String>,
+    read_by_hand: &[&str],
+    out: &mut Normalized,
+) {
     let _ = builder.session(session);
     for (key, canonical) in [
         ("service.name", attr::SERVICE_NAME),
@@ -378,27 +392,29 @@ fn common(builder: &mut RecordBuilder, item: &Item<'_>, session: Option<String>,
             let _ = builder.set_opt(canonical, item.resource_attr(key).and_then(as_string).map(Value::Str));
         }
     }
+    let consumed: Vec<&str> = CONSUMED.iter().chain(read_by_hand).copied().collect();
     let (numeric, rest): (Vec<&KeyValue>, Vec<&KeyValue>) = item.attributes().iter().partition(|kv| {
-        !CONSUMED.contains(&kv.key.as_str())
+        !consumed.contains(&kv.key.as_str())
             && !RULES.iter().any(|it| it.vendor_key == kv.key)
             && NUMERIC_SUFFIXES.iter().any(|suffix| kv.key.ends_with(suffix))
             && matches!(&kv.value, AnyValue::String(text) if text.trim().parse::<i64>().is_ok())
     });
     let rest: Vec<KeyValue> = rest.into_iter().cloned().collect();
-    apply_rules(builder, item, &rest, RULES, CONSUMED, &mut out.findings, VENDOR);
+    apply_rules(builder, item, &rest, RULES, &consumed, &mut out.findings, VENDOR);
     for kv in numeric {
         if let Some(number) = as_i64(&kv.value) {
             let _ = builder.vendor_attr(&kv.key, &AnyValue::Int(number));
         }
     }
     // The OS thread number of a span (the string `thread.id` is the session, read above).
-    if let Some(thread) = item.attributes().iter().find(|kv| kv.key == "thread.id" && matches!(kv.value, AnyValue::Int(_)))
+    if let Some(thread) =
+        item.attributes().iter().find(|kv| kv.key == "thread.id" && matches!(kv.value, AnyValue::Int(_)))
     {
         let _ = builder.vendor_attr("thread.id", &thread.value);
     }
     if !builder.has(attr::VENDOR_VERSION) {
-        let _ =
-            builder.set_opt(attr::VENDOR_VERSION, item.resource_attr("service.version").and_then(as_string).map(Value::Str));
+        let _ = builder
+            .set_opt(attr::VENDOR_VERSION, item.resource_attr("service.version").and_then(as_string).map(Value::Str));
     }
     resource_vendor_attrs(builder, item);
     for key in [attr::PROMPT_TEXT, attr::RESPONSE_TEXT] {
@@ -416,7 +432,14 @@ fn resource_vendor_attrs(builder: &mut RecordBuilder, item: &Item<'_>) {
     for kv in &item.resource.attributes {
         let mapped = matches!(
             kv.key.as_str(),
-            "service.name" | "service.version" | "host.name" | "host.arch" | "os.type" | "os" | "os.version" | "os_version"
+            "service.name"
+                | "service.version"
+                | "host.name"
+                | "host.arch"
+                | "os.type"
+                | "os"
+                | "os.version"
+                | "os_version"
         ) || kv.key.starts_with("telemetry.sdk.");
         if !mapped {
             let _ = builder.vendor_attr(&format!("resource.{}", kv.key), &kv.value);
@@ -451,9 +474,8 @@ fn tool_category(name: &str, mcp_server: bool) -> &'static str {
         return "mcp";
     }
     match name {
-        "exec_command" | "shell" | "shell_command" | "local_shell" | "unified_exec" | "write_stdin" | "container.exec" => {
-            "shell"
-        }
+        "exec_command" | "shell" | "shell_command" | "local_shell" | "unified_exec" | "write_stdin"
+        | "container.exec" => "shell",
         "apply_patch" | "write_file" | "edit_file" => "edit",
         "read_file" | "view_image" | "list_dir" => "read",
         "grep_files" | "file_search" | "tool_search" => "search",
@@ -472,7 +494,8 @@ fn tool_details(builder: &mut RecordBuilder, item: &Item<'_>) {
         let category = tool_category(name, mcp);
         let _ = builder.set(attr::TOOL_CATEGORY, Value::Str(category.to_owned()));
     }
-    for (content, size) in [(attr::TOOL_ARGUMENTS, attr::TOOL_INPUT_SIZE), (attr::TOOL_RESULT, attr::TOOL_RESULT_SIZE)] {
+    for (content, size) in [(attr::TOOL_ARGUMENTS, attr::TOOL_INPUT_SIZE), (attr::TOOL_RESULT, attr::TOOL_RESULT_SIZE)]
+    {
         if let Some(Value::Str(value)) = builder.get(content) {
             let length = value.len() as i64;
             if !builder.has(size) {
@@ -536,12 +559,21 @@ fn span_duration(builder: &mut RecordBuilder, span: &Span) {
     let _ = builder.set(attr::SPAN_STATUS, Value::Str(status.to_owned()));
 }
 
-fn report_once(out: &mut Normalized, reported: &mut HashSet<String>, item: &Item<'_>, id: &'static str, name: &str, message: String) {
+fn report_once(
+    out: &mut Normalized,
+    reported: &mut HashSet<String>,
+    item: &Item<'_>,
+    id: &'static str,
+    name: &str,
+    message: String,
+) {
     if reported.insert(format!("{id}:{name}")) {
-        out.findings.push(Finding::new(id, Level::Improvement, message).for_vendor(VENDOR).at(item.location(match id {
-            "unknown_metric_name" => "name",
-            _ => "event.name",
-        })));
+        out.findings.push(Finding::new(id, Level::Improvement, message).for_vendor(VENDOR).at(item.location(
+            match id {
+                "unknown_metric_name" => "name",
+                _ => "event.name",
+            },
+        )));
     }
 }
 
@@ -584,8 +616,7 @@ fn map_event(
         "tool_decision" => RecordKind::ToolDecision,
         "tool_result" => RecordKind::ToolCall,
         "api_request" | "websocket_request" => {
-            let status = item.attr("http.response.status_code").and_then(as_i64);
-            if request_succeeded(item) || (status.is_none() && text(item, "error.message").is_none()) {
+            if request_succeeded(item) {
                 RecordKind::LlmCall
             } else {
                 RecordKind::ApiError
@@ -616,7 +647,8 @@ fn map_event(
         _ => RecordKind::Passthrough,
     };
     let mut builder = RecordBuilder::new(VENDOR, kind, item, &full_name);
-    common(&mut builder, item, session.clone(), out);
+    let read_by_hand: &[&str] = if name == "tool_decision" { &["decision", "source"] } else { &[] };
+    common(&mut builder, item, session.clone(), read_by_hand, out);
     match name.as_str() {
         "api_request" | "websocket_request" | "sse_event" | "websocket_event" => {
             if let Some(attempt) = item.attr("attempt").and_then(as_i64) {
@@ -854,17 +886,24 @@ fn map_metric(item: &Item<'_>, name: &str, out: &mut Normalized, reported: &mut 
             }
         }
     }
-    for (key, canonical) in [("service.name", attr::SERVICE_NAME), ("host.name", attr::HOST_NAME), ("host.arch", attr::HOST_ARCH)] {
+    for (key, canonical) in
+        [("service.name", attr::SERVICE_NAME), ("host.name", attr::HOST_NAME), ("host.arch", attr::HOST_ARCH)]
+    {
         let _ = builder.set_opt(canonical, item.resource_attr(key).and_then(as_string).map(Value::Str));
     }
-    for (key, canonical) in [("os.type", attr::OS_TYPE), ("os", attr::OS_TYPE), ("os.version", attr::OS_VERSION), ("os_version", attr::OS_VERSION)] {
+    for (key, canonical) in [
+        ("os.type", attr::OS_TYPE),
+        ("os", attr::OS_TYPE),
+        ("os.version", attr::OS_VERSION),
+        ("os_version", attr::OS_VERSION),
+    ] {
         if !builder.has(canonical) {
             let _ = builder.set_opt(canonical, item.resource_attr(key).and_then(as_string).map(Value::Str));
         }
     }
     if !builder.has(attr::VENDOR_VERSION) {
-        let _ =
-            builder.set_opt(attr::VENDOR_VERSION, item.resource_attr("service.version").and_then(as_string).map(Value::Str));
+        let _ = builder
+            .set_opt(attr::VENDOR_VERSION, item.resource_attr("service.version").and_then(as_string).map(Value::Str));
     }
     resource_vendor_attrs(&mut builder, item);
     if let ItemData::Point { point: crate::adapter::Point::Histogram(histogram), .. } = item.data {
@@ -890,13 +929,17 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context, out: &mut Normalize
         "run_turn" => {
             let turn = text(item, "turn.id").or_else(|| text(item, "turn_id"));
             if turn.is_some_and(|it| context.task_turns.contains(&it)) {
-                out.ignored.push((item.id, "run_turn span: the session_task.turn span describes the same turn".to_owned()));
+                out.ignored
+                    .push((item.id, "run_turn span: the session_task.turn span describes the same turn".to_owned()));
                 return;
             }
             RecordKind::Turn
         }
         "handle_responses" if has_tokens => {
-            if context.request_traces.contains(&trace) {
+            let conversation = conversation_id(item).or_else(|| context.conversation_of_trace.get(&trace).cloned());
+            let twin = context.request_traces.contains(&trace)
+                || conversation.is_some_and(|it| context.request_conversations.contains(&it));
+            if twin {
                 out.ignored.push((
                     item.id,
                     "handle_responses span with token usage: the codex.api_request event and its response.completed event describe the same model call"
@@ -929,7 +972,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context, out: &mut Normalize
         span.name.as_str()
     };
     let mut builder = RecordBuilder::new(VENDOR, kind, item, name);
-    common(&mut builder, item, session, out);
+    common(&mut builder, item, session, &[], out);
     span_duration(&mut builder, span);
     match kind {
         RecordKind::LlmCall => tokens(&mut builder, item),
@@ -937,4 +980,456 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context, out: &mut Normalize
         _ => {}
     }
     out.records.push(builder.finish());
+}
+
+#[cfg(test)]
+mod tests {
+    //! Built from small OTLP/JSON bodies in Codex's shapes (numbers as strings, `timeUnixNano`
+    //! 0, null bodies, duplicate `thread.id`), run through the whole pipeline.
+
+    use serde_json::{json, Value as Json};
+
+    use super::*;
+    use crate::capture::{Capture, Request};
+    use crate::normalize::{normalize, Options, Output};
+    use crate::otlp::{Encoding, Signal};
+    use crate::schema::{CanonicalRecord, CaptureMode};
+
+    const TRACE: &str = "0cb039f88a1a090f1902be332d9db672";
+    const CONVERSATION: &str = "01a1fe79-e26c-7b73-8d29-4a86c2354f51";
+
+    /// An OTLP/JSON attribute list; strings, ints (sent as JSON strings, as Codex does) and bools.
+    fn attrs(pairs: &[(&str, Json)]) -> Json {
+        Json::Array(
+            pairs
+                .iter()
+                .map(|(key, value)| {
+                    let typed = match value {
+                        Json::Bool(it) => json!({ "boolValue": it }),
+                        Json::Number(it) if it.is_i64() => json!({ "intValue": it.to_string() }),
+                        Json::Number(it) => json!({ "doubleValue": it }),
+                        Json::String(it) => json!({ "stringValue": it }),
+                        _ => json!({}),
+                    };
+                    json!({ "key": key, "value": typed })
+                })
+                .collect(),
+        )
+    }
+
+    fn resource() -> Json {
+        json!({ "attributes": attrs(&[("service.name", json!("codex_exec")), ("service.version", json!("0.169.0"))]) })
+    }
+
+    /// A `codex.*` log event as Codex sends it; `time` is the observed time.
+    fn event(name: &str, time: u64, trace: &str, extra: &[(&str, Json)]) -> Json {
+        let mut pairs = vec![("event.name", json!(name)), ("conversation.id", json!(CONVERSATION))];
+        pairs.extend(extra.iter().cloned());
+        json!({
+            "timeUnixNano": "0", "observedTimeUnixNano": time.to_string(), "severityNumber": 9,
+            "severityText": "INFO", "body": null, "attributes": attrs(&pairs), "traceId": trace,
+            "spanId": if trace.is_empty() { "" } else { "30f44d6390f1bb18" },
+            "eventName": "event otel/src/events/session_telemetry.rs:803",
+        })
+    }
+
+    fn logs(records: Vec<Json>) -> (Signal, Json) {
+        (
+            Signal::Logs,
+            json!({ "resourceLogs": [{ "resource": resource(),
+                "scopeLogs": [{ "scope": { "name": "codex_otel.log_only" }, "logRecords": records }] }] }),
+        )
+    }
+
+    fn span(name: &str, span_id: &str, extra: &[(&str, Json)]) -> Json {
+        json!({
+            "traceId": TRACE, "spanId": span_id, "parentSpanId": "", "traceState": "", "flags": 257,
+            "name": name, "kind": 1, "startTimeUnixNano": "1795270763000000000",
+            "endTimeUnixNano": "1795270763250000000", "attributes": attrs(extra),
+            "status": { "code": 0, "message": "" },
+        })
+    }
+
+    fn traces(spans: Vec<Json>) -> (Signal, Json) {
+        (
+            Signal::Traces,
+            json!({ "resourceSpans": [{ "resource": resource(),
+                "scopeSpans": [{ "scope": { "name": "codex_exec" }, "spans": spans }] }] }),
+        )
+    }
+
+    fn capture(bodies: Vec<(Signal, Json)>) -> Capture {
+        let requests = bodies
+            .into_iter()
+            .enumerate()
+            .map(|(index, (signal, body))| {
+                let bytes = body.to_string().into_bytes();
+                let decoded = crate::otlp::decode(signal, Encoding::Json, &bytes).expect("valid OTLP/JSON");
+                Request {
+                    file: format!("{:04}-{}.json", index + 1, signal.as_str()),
+                    signal,
+                    encoding: Encoding::Json,
+                    gzip: false,
+                    decoded,
+                }
+            })
+            .collect();
+        Capture { path: "memory".into(), manifest: None, requests }
+    }
+
+    fn run(capture: &Capture, mode: CaptureMode) -> Output {
+        let output = normalize(capture, &Options::new(mode));
+        let totals = &output.accounting.totals;
+        assert!(totals.balances(), "{totals:?}");
+        assert_eq!(totals.rejected, 0, "{:?}", output.accounting.reasons);
+        assert!(
+            !output.findings.iter().any(|it| it.id == "unaccounted_item"),
+            "every item must be accounted for: {:?}",
+            output.findings
+        );
+        output
+    }
+
+    fn of_kind(output: &Output, kind: RecordKind) -> Vec<&CanonicalRecord> {
+        output.records.iter().filter(|it| it.kind == kind).collect()
+    }
+
+    fn int(record: &CanonicalRecord, key: &str) -> Option<i64> {
+        match record.attributes.get(key) {
+            Some(Value::Int(it)) => Some(*it),
+            _ => None,
+        }
+    }
+
+    fn text_of(record: &CanonicalRecord, key: &str) -> Option<String> {
+        match record.attributes.get(key) {
+            Some(Value::Str(it)) => Some(it.clone()),
+            _ => None,
+        }
+    }
+
+    fn completed_with_tokens(time: u64, input: i64, output: i64) -> Json {
+        event(
+            "codex.sse_event",
+            time,
+            "",
+            &[
+                ("event.kind", json!("response.completed")),
+                ("input_token_count", json!(input.to_string())),
+                ("output_token_count", json!(output.to_string())),
+                ("cached_token_count", json!(1000)),
+                ("cache_write_token_count", json!(0)),
+                ("reasoning_token_count", json!(16)),
+                ("tool_token_count", json!((input + output).to_string())),
+                ("ttft_ms", json!(3)),
+            ],
+        )
+    }
+
+    #[test]
+    fn one_llm_call_per_model_call_with_the_completion_tokens() {
+        let request = |time, status: i64, attempt: i64, error: Option<&str>| {
+            let mut extra = vec![
+                ("duration_ms", json!("95")),
+                ("http.response.status_code", json!(status)),
+                ("attempt", json!(attempt)),
+            ];
+            if let Some(error) = error {
+                extra.push(("error.message", json!(error)));
+            }
+            event("codex.api_request", time, TRACE, &extra)
+        };
+        let plain = |time, kind: &str| {
+            event("codex.sse_event", time, "", &[("event.kind", json!(kind)), ("duration_ms", json!("0"))])
+        };
+        let capture = capture(vec![
+            logs(vec![
+                event("codex.conversation_starts", 10, TRACE, &[("provider_name", json!("OpenAI"))]),
+                request(20, 200, 0, None),
+                plain(21, "response.created"),
+                plain(22, "response.output_text.delta"),
+                plain(23, "response.completed"),
+                completed_with_tokens(24, 1200, 18),
+                request(30, 500, 0, Some("http 500")),
+                request(40, 200, 1, None),
+                completed_with_tokens(41, 1300, 40),
+            ]),
+            // The spans of the same calls, which must not count again.
+            traces(vec![
+                span(
+                    "handle_responses",
+                    "15ecd9e416dcb90f",
+                    &[("gen_ai.usage.input_tokens", json!(1200)), ("gen_ai.usage.output_tokens", json!(18))],
+                ),
+                span("handle_responses", "c7c42a4be090a7c8", &[("codex.response.receive_wait_ms", json!(0.5))]),
+            ]),
+        ]);
+        let output = run(&capture, CaptureMode::MetadataOnly);
+        let calls = of_kind(&output, RecordKind::LlmCall);
+        assert_eq!(calls.len(), 2, "two successful model calls");
+        assert_eq!(
+            calls.iter().map(|it| int(it, attr::INPUT_TOKENS)).collect::<Vec<_>>(),
+            vec![Some(1200), Some(1300)],
+            "each call carries its own completion's tokens, cached included"
+        );
+        assert_eq!(int(calls[1], attr::OUTPUT_TOKENS), Some(40));
+        assert_eq!(int(calls[1], attr::CACHE_READ_INPUT_TOKENS), Some(1000));
+        assert_eq!(int(calls[1], attr::REASONING_OUTPUT_TOKENS), Some(16));
+        assert_eq!(int(calls[1], attr::ATTEMPT), Some(2), "attempt is 0-based on the wire");
+        assert_eq!(int(calls[0], attr::DURATION_MS), Some(95));
+        assert_eq!(text_of(calls[0], attr::PROVIDER_NAME).as_deref(), Some("openai"));
+        assert_eq!(calls[0].session_id.as_deref(), Some(CONVERSATION));
+        assert!(!calls[0].attributes.contains_key(attr::COST_USD_MICROS), "Codex reports no money here");
+        let errors = of_kind(&output, RecordKind::ApiError);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(int(errors[0], attr::HTTP_STATUS_CODE), Some(500));
+        assert_eq!(text_of(errors[0], attr::ERROR_TYPE).as_deref(), Some("500"));
+        assert!(!errors[0].attributes.contains_key(attr::ERROR_MESSAGE), "error text is content");
+        assert_eq!(output.accounting.totals.ignored, 3 + 2 + 2, "3 timing events, 2 merged completions, 2 spans");
+    }
+
+    #[test]
+    fn a_completion_without_its_request_is_the_llm_call() {
+        let capture = capture(vec![logs(vec![completed_with_tokens(5, 900, 7)])]);
+        let output = run(&capture, CaptureMode::MetadataOnly);
+        let calls = of_kind(&output, RecordKind::LlmCall);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(int(calls[0], attr::INPUT_TOKENS), Some(900));
+        assert_eq!(int(calls[0], attr::TTFT_MS), Some(3));
+    }
+
+    #[test]
+    fn spans_alone_give_turn_model_call_and_tool_call_once_each() {
+        let turn = "01a1fe7a-bf61-75f3-ba1e-75e3f6d74a34";
+        let capture = capture(vec![traces(vec![
+            span(
+                "session_task.turn",
+                "e5364019a233651e",
+                &[
+                    ("thread.id", json!(4)),
+                    ("thread.id", json!(CONVERSATION)),
+                    ("turn.id", json!(turn)),
+                    ("codex.turn.token_usage.input_tokens", json!(2400)),
+                ],
+            ),
+            span("run_turn", "738d87ae00b041c2", &[("conversation.id", json!(CONVERSATION)), ("turn.id", json!(turn))]),
+            span(
+                "handle_responses",
+                "11e0fc7e56516074",
+                &[
+                    ("gen_ai.usage.input_tokens", json!(1200)),
+                    ("gen_ai.usage.cache_read.input_tokens", json!(1000)),
+                    ("gen_ai.usage.output_tokens", json!(18)),
+                    ("codex.usage.reasoning_output_tokens", json!(16)),
+                ],
+            ),
+            span(
+                "exec_command",
+                "469d6c8ba553f6c1",
+                &[
+                    ("tool_name", json!("exec_command")),
+                    ("call_id", json!("call_1")),
+                    ("codex.tool.phase", json!("dispatch")),
+                    ("conversation.id", json!(CONVERSATION)),
+                ],
+            ),
+            span("unified_exec.exec_command", "d40a40b0773fb515", &[("call_id", json!("call_1"))]),
+            span("fs.read_file", "0000000000000001", &[("sandboxed", json!(false))]),
+        ])]);
+        let output = run(&capture, CaptureMode::MetadataOnly);
+        let turns = of_kind(&output, RecordKind::Turn);
+        assert_eq!(turns.len(), 1, "run_turn is the same turn as session_task.turn");
+        assert_eq!(turns[0].session_id.as_deref(), Some(CONVERSATION), "from the string-valued thread.id");
+        assert!(
+            !turns[0].attributes.keys().any(|key| key.starts_with("gen_ai.usage")),
+            "turn totals must not count as model-call tokens"
+        );
+        assert_eq!(turns[0].vendor_attributes.get("thread.id"), Some(&Value::Int(4)));
+        assert_eq!(int(turns[0], attr::DURATION_MS), Some(250));
+        let calls = of_kind(&output, RecordKind::LlmCall);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(int(calls[0], attr::INPUT_TOKENS), Some(1200));
+        assert_eq!(int(calls[0], attr::REASONING_OUTPUT_TOKENS), Some(16));
+        assert_eq!(calls[0].session_id.as_deref(), Some(CONVERSATION), "joined by trace id");
+        let tools = of_kind(&output, RecordKind::ToolCall);
+        assert_eq!(tools.len(), 1);
+        assert_eq!(text_of(tools[0], attr::TOOL_CATEGORY).as_deref(), Some("shell"));
+        assert_eq!(output.accounting.reasons.get(&format!("ignored: {INTERNAL_SPAN}")), Some(&2));
+    }
+
+    #[test]
+    fn a_tool_span_with_a_tool_result_event_is_ignored() {
+        let capture = capture(vec![
+            logs(vec![event(
+                "codex.tool_result",
+                5,
+                TRACE,
+                &[("tool_name", json!("exec_command")), ("call_id", json!("call_1")), ("success", json!("true"))],
+            )]),
+            traces(vec![span(
+                "exec_command",
+                "469d6c8ba553f6c1",
+                &[("tool_name", json!("exec_command")), ("call_id", json!("call_1"))],
+            )]),
+        ]);
+        let output = run(&capture, CaptureMode::MetadataOnly);
+        assert_eq!(of_kind(&output, RecordKind::ToolCall).len(), 1);
+        assert_eq!(output.accounting.totals.ignored, 1);
+    }
+
+    #[test]
+    fn content_lands_in_content_keys_and_never_in_metadata_only() {
+        let patch = "*** Begin Patch\n*** Add File: SECRET-PATH-1/notes.md\n+SECRET-BODY-2\n*** End Patch";
+        let capture = capture(vec![logs(vec![
+            event("codex.user_prompt", 1, TRACE, &[("prompt", json!("[REDACTED]")), ("prompt_length", json!("42"))]),
+            event(
+                "codex.tool_result",
+                2,
+                TRACE,
+                &[
+                    ("tool_name", json!("exec_command")),
+                    ("call_id", json!("call_1")),
+                    ("arguments", json!("{\"cmd\":\"echo SECRET-CMD-3 > SECRET-PATH-4/x\"}")),
+                    ("output", json!("SECRET-OUT-5")),
+                    ("duration_ms", json!("51")),
+                    ("success", json!("true")),
+                ],
+            ),
+            event(
+                "codex.tool_result",
+                3,
+                TRACE,
+                &[("tool_name", json!("apply_patch")), ("call_id", json!("call_2")), ("arguments", json!(patch))],
+            ),
+            event(
+                "codex.agent_response",
+                4,
+                TRACE,
+                &[("response", json!("SECRET-RESP-6")), ("response_length", json!(13))],
+            ),
+            event(
+                "codex.api_request",
+                5,
+                TRACE,
+                &[("error.message", json!("SECRET-ERR-7 in /home/x")), ("attempt", json!(0))],
+            ),
+        ])]);
+        let metadata = run(&capture, CaptureMode::MetadataOnly);
+        let text = serde_json::to_string(&json!({ "r": metadata.records, "f": metadata.findings })).unwrap_or_default();
+        assert!(!text.contains("SECRET"), "content leaked into metadata_only: {text}");
+        let prompt = &of_kind(&metadata, RecordKind::UserPrompt)[0];
+        assert_eq!(int(prompt, attr::PROMPT_LENGTH), Some(42));
+        let errors = of_kind(&metadata, RecordKind::ApiError);
+        assert_eq!(text_of(errors[0], attr::ERROR_TYPE).as_deref(), Some("transport_error"));
+
+        let full = run(&capture, CaptureMode::Full);
+        let prompt = &of_kind(&full, RecordKind::UserPrompt)[0];
+        assert!(!prompt.attributes.contains_key(attr::PROMPT_TEXT), "[REDACTED] means absent");
+        let tools = of_kind(&full, RecordKind::ToolCall);
+        assert_eq!(text_of(tools[0], attr::SHELL_COMMAND).as_deref(), Some("echo SECRET-CMD-3 > SECRET-PATH-4/x"));
+        assert_eq!(text_of(tools[0], attr::TOOL_RESULT).as_deref(), Some("SECRET-OUT-5"));
+        assert_eq!(tools[0].attributes.get(attr::SUCCESS), Some(&Value::Bool(true)));
+        assert_eq!(int(tools[0], attr::DURATION_MS), Some(51));
+        assert_eq!(text_of(tools[1], attr::FILE_PATH).as_deref(), Some("SECRET-PATH-1/notes.md"));
+        assert_eq!(text_of(tools[1], attr::TOOL_CATEGORY).as_deref(), Some("edit"));
+        let response = &of_kind(&full, RecordKind::AssistantResponse)[0];
+        assert_eq!(text_of(response, attr::RESPONSE_TEXT).as_deref(), Some("SECRET-RESP-6"));
+    }
+
+    #[test]
+    fn odd_records_become_findings_and_passthrough_never_errors() {
+        let debug = json!({
+            "timeUnixNano": "0", "observedTimeUnixNano": "7", "severityNumber": 5, "severityText": "DEBUG",
+            "body": { "stringValue": "flushing OTEL metrics" }, "attributes": [], "traceId": "", "spanId": "",
+        });
+        let nameless =
+            json!({ "timeUnixNano": "0", "observedTimeUnixNano": "8", "severityNumber": 9, "attributes": [] });
+        let capture = capture(vec![logs(vec![
+            debug,
+            nameless,
+            event("codex.brand_new_event", 9, "", &[("duration_ms", json!("not a number"))]),
+            event("codex.brand_new_event", 10, "", &[]),
+            event("codex.tool_decision", 11, "", &[("decision", json!("denied")), ("source", json!("User"))]),
+            event("codex.turn_cost", 12, "", &[("usage.estimated_usd", json!(0.0123))]),
+            event(
+                "codex.sse_event",
+                13,
+                "",
+                &[("event.kind", json!("response.failed")), ("error.message", json!("boom"))],
+            ),
+        ])]);
+        let output = run(&capture, CaptureMode::MetadataOnly);
+        let ids: Vec<&str> = output.findings.iter().map(|it| it.id).collect();
+        assert_eq!(ids.iter().filter(|it| **it == "unknown_event_name").count(), 1, "reported once per name");
+        assert!(ids.contains(&"missing_event_name"));
+        assert!(ids.contains(&"uncoercible_value"));
+        assert_eq!(output.accounting.totals.ignored, 1, "only the DEBUG line");
+        let decision = &of_kind(&output, RecordKind::ToolDecision)[0];
+        assert_eq!(text_of(decision, attr::DECISION).as_deref(), Some("reject"));
+        assert_eq!(text_of(decision, attr::DECISION_SOURCE).as_deref(), Some("user"));
+        let cost = output
+            .records
+            .iter()
+            .find(|it| it.source.as_ref().is_some_and(|source| source.name == "codex.turn_cost"))
+            .expect("turn cost record");
+        assert_eq!(int(cost, attr::COST_USD_MICROS), Some(12_300));
+        let stream_error = &of_kind(&output, RecordKind::ApiError)[0];
+        assert_eq!(text_of(stream_error, attr::ERROR_TYPE).as_deref(), Some("stream_error"));
+    }
+
+    #[test]
+    fn token_metric_types_are_normalized_and_unknown_metrics_reported() {
+        let point = |token_type: &str, sum: f64| {
+            json!({ "attributes": attrs(&[("token_type", json!(token_type)), ("model", json!("gpt-5.1-codex"))]),
+                    "startTimeUnixNano": "1", "timeUnixNano": "2", "count": 1, "sum": sum,
+                    "bucketCounts": [1], "explicitBounds": [] })
+        };
+        let body = json!({ "resourceMetrics": [{ "resource": resource(), "scopeMetrics": [{ "scope": { "name": "codex" },
+            "metrics": [
+                { "name": "codex.turn.token_usage", "histogram": { "aggregationTemporality": 1, "dataPoints": [
+                    point("input", 1200.0), point("cached_input", 1000.0), point("reasoning_output", 16.0),
+                    point("cache_write_input", 0.0), point("total", 1218.0) ] } },
+                { "name": "codex.api_request", "sum": { "aggregationTemporality": 1, "isMonotonic": true, "dataPoints": [
+                    { "attributes": attrs(&[("status", json!("500")), ("success", json!("false"))]), "asInt": 2,
+                      "startTimeUnixNano": "1", "timeUnixNano": "2" } ] } },
+                { "name": "codex.turn.cost_microusd", "sum": { "aggregationTemporality": 1, "isMonotonic": true, "dataPoints": [
+                    { "attributes": [], "asInt": 12300, "startTimeUnixNano": "1", "timeUnixNano": "2" } ] } },
+                { "name": "codex.never.seen", "sum": { "aggregationTemporality": 1, "dataPoints": [
+                    { "attributes": [], "asInt": 1, "startTimeUnixNano": "1", "timeUnixNano": "2" } ] } },
+            ] }] }] });
+        let output = run(&capture(vec![(Signal::Metrics, body)]), CaptureMode::MetadataOnly);
+        let types: Vec<String> = output.records.iter().filter_map(|it| text_of(it, attr::TOKEN_TYPE)).collect();
+        assert_eq!(types, vec!["input", "cache_read", "reasoning", "cache_creation", "total"]);
+        let request = output
+            .records
+            .iter()
+            .find(|it| text_of(it, attr::METRIC_NAME).as_deref() == Some("coding_agent.api.request.count"))
+            .expect("request count");
+        assert_eq!(int(request, attr::HTTP_STATUS_CODE), Some(500));
+        assert_eq!(request.attributes.get(attr::SUCCESS), Some(&Value::Bool(false)));
+        let cost = output
+            .records
+            .iter()
+            .find(|it| text_of(it, attr::METRIC_NAME).as_deref() == Some("coding_agent.cost.usage"))
+            .expect("cost point");
+        assert_eq!(int(cost, attr::METRIC_VALUE), Some(12_300), "already micro-USD");
+        let unknown: Vec<&str> =
+            output.findings.iter().filter(|it| it.id == "unknown_metric_name").map(|it| it.message.as_str()).collect();
+        assert_eq!(unknown.len(), 1);
+        assert!(unknown[0].contains("codex.never.seen"));
+    }
+
+    #[test]
+    fn decisions_normalize() {
+        for (raw, expect) in [
+            ("approved", Some("accept")),
+            ("approved_for_session", Some("accept")),
+            ("approved_execpolicy_amendment", Some("accept")),
+            ("denied", Some("reject")),
+            ("abort", Some("reject")),
+            ("maybe", None),
+        ] {
+            assert_eq!(decision(raw), expect, "{raw}");
+        }
+    }
 }

@@ -92,7 +92,12 @@ impl ResponsesMock {
             ),
             "POST" if path.ends_with("/responses") => self.answer_responses(request),
             _ => (
-                error_response(404, "invalid_request_error", &format!("no route {path}"), None),
+                error_response(
+                    404,
+                    "invalid_request_error",
+                    &format!("no route {path}"),
+                    None,
+                ),
                 "not_found".into(),
             ),
         }
@@ -257,11 +262,19 @@ enum OutputItem {
         arguments: String,
     },
     /// The `local_shell` built-in tool (argv command).
-    LocalShell { call_id: String, command: Vec<String> },
+    LocalShell {
+        call_id: String,
+        command: Vec<String>,
+    },
 }
 
 /// The call for a scripted tool turn, adapted to the tools this request declares.
-fn tool_call(tools: &[(String, Value)], wanted: &str, input: &Value, ids: &ResponseIds) -> OutputItem {
+fn tool_call(
+    tools: &[(String, Value)],
+    wanted: &str,
+    input: &Value,
+    ids: &ResponseIds,
+) -> OutputItem {
     let call_id = ids.call_id.clone();
     let declared = |name: &str| tools.iter().find(|(tool, _)| tool == name);
     if let Some((name, _)) = declared(wanted).filter(|(name, _)| name != "local_shell") {
@@ -400,7 +413,12 @@ fn default_error_type(status: u16) -> String {
     .to_string()
 }
 
-fn error_response(status: u16, error_type: &str, message: &str, request_id: Option<&str>) -> Response {
+fn error_response(
+    status: u16,
+    error_type: &str,
+    message: &str,
+    request_id: Option<&str>,
+) -> Response {
     let mut response = Response::json(
         status,
         &json!({ "error": { "message": message, "type": error_type, "param": null, "code": error_type } }),
@@ -458,7 +476,13 @@ fn item_json(item: &OutputItem, ids: &ResponseIds, index: usize) -> Value {
     }
 }
 
-fn response_object(ids: &ResponseIds, model: &str, status: &str, output: Vec<Value>, usage: Option<Value>) -> Value {
+fn response_object(
+    ids: &ResponseIds,
+    model: &str,
+    status: &str,
+    output: Vec<Value>,
+    usage: Option<Value>,
+) -> Value {
     json!({
         "id": ids.response_id, "object": "response", "created_at": 1_790_000_000 + ids.seq,
         "status": status, "model": model, "output": output, "usage": usage,
@@ -539,7 +563,10 @@ fn sse_body(ids: &ResponseIds, model: &str, items: &[OutputItem]) -> String {
                 let mut added = done.clone();
                 added["status"] = json!("in_progress");
                 added["content"] = json!([]);
-                sse.event("response.output_item.added", json!({ "output_index": index, "item": added }));
+                sse.event(
+                    "response.output_item.added",
+                    json!({ "output_index": index, "item": added }),
+                );
                 let part = json!({ "type": "output_text", "text": "", "annotations": [] });
                 sse.event(
                     "response.content_part.added",
@@ -565,7 +592,10 @@ fn sse_body(ids: &ResponseIds, model: &str, items: &[OutputItem]) -> String {
                 let mut added = done.clone();
                 added["status"] = json!("in_progress");
                 added["arguments"] = json!("");
-                sse.event("response.output_item.added", json!({ "output_index": index, "item": added }));
+                sse.event(
+                    "response.output_item.added",
+                    json!({ "output_index": index, "item": added }),
+                );
                 sse.event(
                     "response.function_call_arguments.delta",
                     json!({ "item_id": item_id, "output_index": index, "delta": arguments }),
@@ -576,10 +606,16 @@ fn sse_body(ids: &ResponseIds, model: &str, items: &[OutputItem]) -> String {
                 );
             }
             OutputItem::LocalShell { .. } => {
-                sse.event("response.output_item.added", json!({ "output_index": index, "item": done }));
+                sse.event(
+                    "response.output_item.added",
+                    json!({ "output_index": index, "item": done }),
+                );
             }
         }
-        sse.event("response.output_item.done", json!({ "output_index": index, "item": done }));
+        sse.event(
+            "response.output_item.done",
+            json!({ "output_index": index, "item": done }),
+        );
         done_items.push(done);
     }
     let completed = response_object(ids, model, "completed", done_items, Some(usage(items)));
@@ -611,7 +647,8 @@ mod tests {
     }
 
     fn mock(turns: Vec<Turn>) -> ResponsesMock {
-        let dir = std::env::temp_dir().join(format!("codetel-responses-test-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("codetel-responses-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         ResponsesMock {
             cursor: ScriptCursor::new(ModelScript {
@@ -643,8 +680,16 @@ mod tests {
         for (method, target, body) in [
             ("POST", "/v1/responses", "not json"),
             ("POST", "/v1/responses", "[]"),
-            ("POST", "/v1/responses", r#"{"tools":"x","stream":"yes","input":3}"#),
-            ("POST", "/v1/responses", r#"{"tools":[{"type":"function"}],"stream":true}"#),
+            (
+                "POST",
+                "/v1/responses",
+                r#"{"tools":"x","stream":"yes","input":3}"#,
+            ),
+            (
+                "POST",
+                "/v1/responses",
+                r#"{"tools":[{"type":"function"}],"stream":true}"#,
+            ),
             ("GET", "/nothing", ""),
             ("DELETE", "/v1/responses", ""),
             ("HEAD", "/", ""),
@@ -659,16 +704,24 @@ mod tests {
         let mock = mock(vec![Turn::Text {
             text: "The answer is four, as expected.".into(),
         }]);
-        let body = format!(r#"{{"model":"gpt-5.1-codex","stream":true,"tools":[{EXEC_TOOL}],"input":[]}}"#);
+        let body = format!(
+            r#"{{"model":"gpt-5.1-codex","stream":true,"tools":[{EXEC_TOOL}],"input":[]}}"#
+        );
         let (response, label) = mock.answer(&request("POST", "/v1/responses", &body));
         assert_eq!((response.status, label.as_str()), (200, "turn 1"));
         let events = events(&response.body);
         let kinds: Vec<&str> = events.iter().filter_map(|it| it["type"].as_str()).collect();
         assert_eq!(kinds.first(), Some(&"response.created"));
         assert_eq!(kinds.last(), Some(&"response.completed"));
-        let added = kinds.iter().position(|it| *it == "response.output_item.added");
-        let delta = kinds.iter().position(|it| *it == "response.output_text.delta");
-        let done = kinds.iter().position(|it| *it == "response.output_item.done");
+        let added = kinds
+            .iter()
+            .position(|it| *it == "response.output_item.added");
+        let delta = kinds
+            .iter()
+            .position(|it| *it == "response.output_text.delta");
+        let done = kinds
+            .iter()
+            .position(|it| *it == "response.output_item.done");
         assert!(added < delta && delta < done, "{kinds:?}");
         let text: String = events
             .iter()
@@ -681,10 +734,14 @@ mod tests {
         assert_eq!(usage["input_tokens"], 1_200);
         assert_eq!(usage["input_tokens_details"]["cached_tokens"], 1_000);
         assert_eq!(usage["output_tokens_details"]["reasoning_tokens"], 16);
-        let total = usage["input_tokens"].as_u64().unwrap_or(0) + usage["output_tokens"].as_u64().unwrap_or(0);
+        let total = usage["input_tokens"].as_u64().unwrap_or(0)
+            + usage["output_tokens"].as_u64().unwrap_or(0);
         assert_eq!(usage["total_tokens"].as_u64(), Some(total));
         assert_eq!(completed["response"]["output"][0]["phase"], "final_answer");
-        let sequence: Vec<u64> = events.iter().filter_map(|it| it["sequence_number"].as_u64()).collect();
+        let sequence: Vec<u64> = events
+            .iter()
+            .filter_map(|it| it["sequence_number"].as_u64())
+            .collect();
         assert_eq!(sequence, (0..events.len() as u64).collect::<Vec<_>>());
     }
 
@@ -705,8 +762,12 @@ mod tests {
         assert_eq!(done["item"]["type"], "function_call");
         assert_eq!(done["item"]["name"], "exec_command");
         let arguments: Value =
-            serde_json::from_str(done["item"]["arguments"].as_str().expect("text")).expect("JSON arguments");
-        assert_eq!(arguments, json!({ "cmd": "echo hi > out.txt", "workdir": "/tmp" }));
+            serde_json::from_str(done["item"]["arguments"].as_str().expect("text"))
+                .expect("JSON arguments");
+        assert_eq!(
+            arguments,
+            json!({ "cmd": "echo hi > out.txt", "workdir": "/tmp" })
+        );
     }
 
     #[test]
@@ -724,12 +785,23 @@ mod tests {
         let main = format!(r#"{{"stream":true,"tools":[{EXEC_TOOL}],"input":[]}}"#);
         let (first, _) = mock.answer(&request("POST", "/v1/responses", &main));
         assert_eq!(first.status, 429);
-        assert!(first.headers.iter().any(|(k, v)| k == "retry-after" && v == "1"));
+        assert!(first
+            .headers
+            .iter()
+            .any(|(k, v)| k == "retry-after" && v == "1"));
         let error: Value = serde_json::from_slice(&first.body).expect("JSON error");
         assert_eq!(error["error"]["type"], "rate_limit_exceeded");
-        let (side, label) = mock.answer(&request("POST", "/v1/responses", r#"{"stream":false,"input":[]}"#));
+        let (side, label) = mock.answer(&request(
+            "POST",
+            "/v1/responses",
+            r#"{"stream":false,"input":[]}"#,
+        ));
         assert_eq!((side.status, label.as_str()), (200, "side_text"));
-        let (costs, label) = mock.answer(&request("POST", "/v1/analytics/codex/turn-costs", r#"{"turn_ids":[]}"#));
+        let (costs, label) = mock.answer(&request(
+            "POST",
+            "/v1/analytics/codex/turn-costs",
+            r#"{"turn_ids":[]}"#,
+        ));
         assert_eq!((costs.status, label.as_str()), (200, "turn_costs"));
         let (second, label) = mock.answer(&request("POST", "/v1/responses", &main));
         assert_eq!((second.status, label.as_str()), (200, "turn 2"));

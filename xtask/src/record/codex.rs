@@ -121,7 +121,9 @@ fn set_dotted(root: &mut toml::Table, path: &str, value: toml::Value) {
         if !entry.is_table() {
             *entry = toml::Value::Table(toml::Table::new());
         }
-        let toml::Value::Table(next) = entry else { return };
+        let toml::Value::Table(next) = entry else {
+            return;
+        };
         table = next;
     }
     table.insert(last.to_string(), value);
@@ -135,13 +137,23 @@ mod tests {
     fn dotted_keys_merge_into_nested_tables() {
         let mut root = toml::Table::new();
         set_dotted(&mut root, "model_providers.mock.name", "Mock".into());
-        set_dotted(&mut root, "model_providers.mock.request_max_retries", 2.into());
+        set_dotted(
+            &mut root,
+            "model_providers.mock.request_max_retries",
+            2.into(),
+        );
         set_dotted(&mut root, "otel.log_user_prompt", true.into());
         set_dotted(&mut root, "otel.log_user_prompt", false.into());
         let text = toml::to_string(&root).expect("serializes");
         let parsed: toml::Table = toml::from_str(&text).expect("parses");
-        assert_eq!(parsed["model_providers"]["mock"]["name"].as_str(), Some("Mock"));
-        assert_eq!(parsed["model_providers"]["mock"]["request_max_retries"].as_integer(), Some(2));
+        assert_eq!(
+            parsed["model_providers"]["mock"]["name"].as_str(),
+            Some("Mock")
+        );
+        assert_eq!(
+            parsed["model_providers"]["mock"]["request_max_retries"].as_integer(),
+            Some(2)
+        );
         assert_eq!(parsed["otel"]["log_user_prompt"].as_bool(), Some(false));
     }
 
