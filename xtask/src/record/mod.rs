@@ -9,6 +9,7 @@
 pub mod capture_server;
 pub mod claude_code;
 pub mod gemini_cli;
+pub mod codex;
 pub mod identity;
 pub mod install;
 pub mod otlp_body;
@@ -51,7 +52,7 @@ pub struct VendorRecipe {
 }
 
 /// The recipes known to the recorder.
-const RECIPES: &[VendorRecipe] = &[claude_code::RECIPE, gemini_cli::RECIPE];
+const RECIPES: &[VendorRecipe] = &[claude_code::RECIPE, codex::RECIPE, gemini_cli::RECIPE];
 
 fn recipe(vendor: &str) -> Result<&'static VendorRecipe> {
     RECIPES
@@ -484,6 +485,7 @@ impl Recording<'_> {
                     .env
                     .get(*flag)
                     .cloned()
+                    .or_else(|| self.scenario.config.get(*flag).map(|it| it.to_string()))
                     .unwrap_or_else(|| "unset".into());
                 (flag.to_string(), value)
             })
