@@ -1054,6 +1054,9 @@ fn map_metric(
             let token_type = match kind_value.as_str() {
                 "cache" => "cache_read".to_owned(),
                 "thought" => "reasoning".to_owned(),
+                // Gemini counts thoughts apart from candidates: its `output` is the canonical
+                // `output_visible`, not `output` (which includes reasoning).
+                "output" => "output_visible".to_owned(),
                 other => other.to_owned(),
             };
             let _ = builder.set(attr::TOKEN_TYPE, Value::Str(token_type));
