@@ -2,11 +2,14 @@
 //! line in [`ALL`]. Each adapter lives in its own folder, mounted here with `mod`.
 
 mod claude_code;
+mod goose;
+mod opencode;
 
 use crate::adapter::Adapter;
 
 /// Every adapter, sorted by name. Detection breaks ties in this order.
-pub static ALL: &[&'static dyn Adapter] = &[&claude_code::ClaudeCode];
+pub static ALL: &[&'static dyn Adapter] =
+    &[&claude_code::ClaudeCode, &goose::Goose, &opencode::Opencode];
 
 /// The adapter with this vendor id.
 pub fn by_name(name: &str) -> Option<&'static dyn Adapter> {
