@@ -45,9 +45,8 @@
 use std::collections::HashSet;
 
 use crate::adapter::{
-    apply_rules, as_i64, as_string, metric_record, passthrough, plain_number, rule,
-    usd_number_to_micros, Adapter, AttrRule, Conv, Item, ItemData, Normalized, RecordBuilder,
-    Signature,
+    apply_rules, as_i64, as_string, metric_record, passthrough, plain_number, rule, usd_number_to_micros, Adapter,
+    AttrRule, Conv, Item, ItemData, Normalized, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
 use crate::otlp::{AnyValue, LogRecord, Span};
@@ -107,29 +106,13 @@ const STANDARD: &[AttrRule] = &[
     rule("response", attr::RESPONSE_TEXT, Conv::Str),
     rule("command_name", attr::COMMAND_NAME, Conv::Str),
     rule("output_tokens", attr::OUTPUT_TOKENS, Conv::Int),
-    rule(
-        "cache_read_tokens",
-        attr::CACHE_READ_INPUT_TOKENS,
-        Conv::Int,
-    ),
-    rule(
-        "cache_creation_tokens",
-        attr::CACHE_CREATION_INPUT_TOKENS,
-        Conv::Int,
-    ),
+    rule("cache_read_tokens", attr::CACHE_READ_INPUT_TOKENS, Conv::Int),
+    rule("cache_creation_tokens", attr::CACHE_CREATION_INPUT_TOKENS, Conv::Int),
     rule("cost_usd_micros", attr::COST_USD_MICROS, Conv::Int),
     rule("cost_usd", attr::COST_USD_MICROS, Conv::UsdToMicros),
     rule("gen_ai.response.id", attr::RESPONSE_ID, Conv::Str),
-    rule(
-        "gen_ai.response.finish_reasons",
-        attr::FINISH_REASONS,
-        Conv::StrList,
-    ),
-    rule(
-        "interaction.sequence",
-        attr::INTERACTION_SEQUENCE,
-        Conv::Int,
-    ),
+    rule("gen_ai.response.finish_reasons", attr::FINISH_REASONS, Conv::StrList),
+    rule("interaction.sequence", attr::INTERACTION_SEQUENCE, Conv::Int),
     rule("interaction.duration_ms", attr::DURATION_MS, Conv::Int),
     rule("body_length", attr::API_BODY_LENGTH, Conv::Int),
     rule("body", attr::API_BODY, Conv::Str),
@@ -195,9 +178,7 @@ impl Adapter for ClaudeCode {
         for item in items {
             match item.data {
                 ItemData::Log(record) => map_event(item, record, &mut out, &mut unknown_names),
-                ItemData::Point { metric, .. } => {
-                    map_metric(item, &metric.name, &mut out, &mut unknown_names)
-                }
+                ItemData::Point { metric, .. } => map_metric(item, &metric.name, &mut out, &mut unknown_names),
                 ItemData::Span(span) => map_span(item, span, &twins, &mut out, &mut unknown_names),
             }
         }
@@ -217,15 +198,9 @@ impl EventTwins {
     fn collect(items: &[Item<'_>]) -> EventTwins {
         let mut twins = EventTwins::default();
         for item in items {
-            let ItemData::Log(record) = item.data else {
-                continue;
-            };
+            let ItemData::Log(record) = item.data else { continue };
             let name = event_name(record);
-            let text = |key: &str| {
-                item.attr(key)
-                    .and_then(as_string)
-                    .filter(|it| !it.is_empty())
-            };
+            let text = |key: &str| item.attr(key).and_then(as_string).filter(|it| !it.is_empty());
             match name.as_deref() {
                 Some("api_request" | "api_error") => {
                     for key in ["request_id", "client_request_id"] {
@@ -273,44 +248,19 @@ fn common(builder: &mut RecordBuilder, item: &Item<'_>, out: &mut Normalized) {
         ("os.version", attr::OS_VERSION),
         ("host.arch", attr::HOST_ARCH),
     ] {
-        let _ = builder.set_opt(
-            canonical,
-            item.resource_attr(key).and_then(as_string).map(Value::Str),
-        );
+        let _ = builder.set_opt(canonical, item.resource_attr(key).and_then(as_string).map(Value::Str));
     }
-    let _ = builder.set_opt(
-        attr::HOST_NAME,
-        item.resource_attr("host.name")
-            .and_then(as_string)
-            .map(Value::Str),
-    );
-    apply_rules(
-        builder,
-        item,
-        item.attributes(),
-        STANDARD,
-        CONSUMED,
-        &mut out.findings,
-        VENDOR,
-    );
+    let _ = builder.set_opt(attr::HOST_NAME, item.resource_attr("host.name").and_then(as_string).map(Value::Str));
+    apply_rules(builder, item, item.attributes(), STANDARD, CONSUMED, &mut out.findings, VENDOR);
     // The CLI version: the record's `app.version` when sent, else the resource's.
     if !builder.has(attr::VENDOR_VERSION) {
-        let _ = builder.set_opt(
-            attr::VENDOR_VERSION,
-            item.resource_attr("service.version")
-                .and_then(as_string)
-                .map(Value::Str),
-        );
+        let _ =
+            builder.set_opt(attr::VENDOR_VERSION, item.resource_attr("service.version").and_then(as_string).map(Value::Str));
     }
     for kv in &item.resource.attributes {
         let mapped = matches!(
             kv.key.as_str(),
-            "service.name"
-                | "service.version"
-                | "os.type"
-                | "os.version"
-                | "host.arch"
-                | "host.name"
+            "service.name" | "service.version" | "os.type" | "os.version" | "host.arch" | "host.name"
         ) || IDENTITY_KEYS.iter().any(|(key, _)| *key == kv.key);
         if !mapped {
             let _ = builder.vendor_attr(&format!("resource.{}", kv.key), &kv.value);
@@ -332,14 +282,8 @@ fn identity(builder: &mut RecordBuilder, item: &Item<'_>, out: &mut Normalized) 
         if builder.has(canonical) {
             continue;
         }
-        let own = item
-            .attr(key)
-            .and_then(as_string)
-            .filter(|it| !it.is_empty());
-        let resource = item
-            .resource_attr(key)
-            .and_then(as_string)
-            .filter(|it| !it.is_empty());
+        let own = item.attr(key).and_then(as_string).filter(|it| !it.is_empty());
+        let resource = item.resource_attr(key).and_then(as_string).filter(|it| !it.is_empty());
         if let (Some(own), Some(resource)) = (&own, &resource) {
             if own != resource {
                 out.findings.push(
@@ -359,12 +303,7 @@ fn identity(builder: &mut RecordBuilder, item: &Item<'_>, out: &mut Normalized) 
 
 /// `<REDACTED>` is the CLI saying "content not captured": absent, not content.
 fn drop_placeholders(builder: &mut RecordBuilder) {
-    for key in [
-        attr::PROMPT_TEXT,
-        attr::RESPONSE_TEXT,
-        attr::TOOL_PARAMETERS,
-        attr::TOOL_ARGUMENTS,
-    ] {
+    for key in [attr::PROMPT_TEXT, attr::RESPONSE_TEXT, attr::TOOL_PARAMETERS, attr::TOOL_ARGUMENTS] {
         if let Some(Value::Str(text)) = builder.get(key) {
             if REDACTED_PLACEHOLDERS.contains(&text.as_str()) {
                 builder.remove(key);
@@ -375,16 +314,12 @@ fn drop_placeholders(builder: &mut RecordBuilder) {
 
 /// Input tokens in GenAI semantics: Claude Code's uncached input plus cache reads and creation.
 fn input_tokens(builder: &mut RecordBuilder, item: &Item<'_>) {
-    let Some(uncached) = item.attr("input_tokens").and_then(as_i64) else {
-        return;
-    };
+    let Some(uncached) = item.attr("input_tokens").and_then(as_i64) else { return };
     let cached = |key| match builder.get(key) {
         Some(Value::Int(it)) => *it,
         _ => 0,
     };
-    let total = uncached
-        + cached(attr::CACHE_READ_INPUT_TOKENS)
-        + cached(attr::CACHE_CREATION_INPUT_TOKENS);
+    let total = uncached + cached(attr::CACHE_READ_INPUT_TOKENS) + cached(attr::CACHE_CREATION_INPUT_TOKENS);
     let _ = builder.set(attr::INPUT_TOKENS, Value::Int(total));
 }
 
@@ -411,17 +346,9 @@ fn tool_details(builder: &mut RecordBuilder) {
         let _ = builder.set(attr::TOOL_CATEGORY, Value::Str(category.to_owned()));
     }
     for source in [attr::TOOL_PARAMETERS, attr::TOOL_ARGUMENTS] {
-        let Some(Value::Str(text)) = builder.get(source) else {
-            continue;
-        };
-        let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text)
-        else {
-            continue;
-        };
-        let pick = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|key| map.get(*key).and_then(|it| it.as_str()).map(str::to_owned))
-        };
+        let Some(Value::Str(text)) = builder.get(source) else { continue };
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else { continue };
+        let pick = |keys: &[&str]| keys.iter().find_map(|key| map.get(*key).and_then(|it| it.as_str()).map(str::to_owned));
         let command = pick(&["full_command", "bash_command", "command"]);
         let path = pick(&["file_path", "path", "notebook_path"]);
         if let Some(command) = command {
@@ -437,25 +364,13 @@ fn tool_details(builder: &mut RecordBuilder) {
     }
 }
 
-fn map_event(
-    item: &Item<'_>,
-    record: &LogRecord,
-    out: &mut Normalized,
-    unknown_names: &mut HashSet<String>,
-) {
+fn map_event(item: &Item<'_>, record: &LogRecord, out: &mut Normalized, unknown_names: &mut HashSet<String>) {
     let Some(name) = event_name(record) else {
-        out.rejected.push((
-            item.id,
-            "log record without `event.name` or a `claude_code.` body".to_owned(),
-        ));
+        out.rejected.push((item.id, "log record without `event.name` or a `claude_code.` body".to_owned()));
         out.findings.push(
-            Finding::new(
-                "missing_event_name",
-                Level::Violation,
-                "a Claude Code log record names no event",
-            )
-            .for_vendor(VENDOR)
-            .at(item.location("event.name")),
+            Finding::new("missing_event_name", Level::Violation, "a Claude Code log record names no event")
+                .for_vendor(VENDOR)
+                .at(item.location("event.name")),
         );
         return;
     };
@@ -487,30 +402,20 @@ fn map_event(
         }
         "api_retries_exhausted" => {
             let _ = builder.set(attr::ERROR_TYPE, Value::Str("retries_exhausted".to_owned()));
-            let _ = builder.set_opt(
-                attr::ATTEMPT,
-                item.attr("total_attempts").and_then(as_i64).map(Value::Int),
-            );
+            let _ = builder.set_opt(attr::ATTEMPT, item.attr("total_attempts").and_then(as_i64).map(Value::Int));
         }
         "tool_result" | "tool_decision" => tool_details(&mut builder),
         "api_request_body" | "api_response_body" => {
-            let direction = if name == "api_request_body" {
-                "request"
-            } else {
-                "response"
-            };
+            let direction = if name == "api_request_body" { "request" } else { "response" };
             let _ = builder.set(attr::API_BODY_DIRECTION, Value::Str(direction.to_owned()));
         }
         other => {
-            if !KNOWN_PASSTHROUGH_EVENTS.contains(&other) && unknown_names.insert(full_name.clone())
-            {
+            if !KNOWN_PASSTHROUGH_EVENTS.contains(&other) && unknown_names.insert(full_name.clone()) {
                 out.findings.push(
                     Finding::new(
                         "unknown_event_name",
                         Level::Improvement,
-                        format!(
-                            "event `{full_name}` is not in the adapter's list; kept as passthrough"
-                        ),
+                        format!("event `{full_name}` is not in the adapter's list; kept as passthrough"),
                     )
                     .for_vendor(VENDOR)
                     .at(item.location("event.name")),
@@ -525,45 +430,20 @@ fn map_event(
 fn metric_target(name: &str) -> Option<(&'static str, RecordKind, &'static str)> {
     Some(match name {
         "claude_code.session.count" => ("coding_agent.session.count", RecordKind::MetricPoint, "1"),
-        "claude_code.lines_of_code.count" => (
-            "coding_agent.lines_of_code.count",
-            RecordKind::MetricPoint,
-            "1",
-        ),
-        "claude_code.pull_request.count" => (
-            "coding_agent.pull_request.count",
-            RecordKind::PullRequest,
-            "1",
-        ),
+        "claude_code.lines_of_code.count" => ("coding_agent.lines_of_code.count", RecordKind::MetricPoint, "1"),
+        "claude_code.pull_request.count" => ("coding_agent.pull_request.count", RecordKind::PullRequest, "1"),
         "claude_code.commit.count" => ("coding_agent.commit.count", RecordKind::Commit, "1"),
-        "claude_code.cost.usage" => (
-            "coding_agent.cost.usage",
-            RecordKind::MetricPoint,
-            "micro-USD",
-        ),
-        "claude_code.token.usage" => (
-            "coding_agent.token.usage",
-            RecordKind::MetricPoint,
-            "{token}",
-        ),
-        "claude_code.code_edit_tool.decision" => (
-            "coding_agent.code_edit_tool.decision",
-            RecordKind::MetricPoint,
-            "1",
-        ),
-        "claude_code.active_time.total" => {
-            ("coding_agent.active_time", RecordKind::MetricPoint, "s")
+        "claude_code.cost.usage" => ("coding_agent.cost.usage", RecordKind::MetricPoint, "micro-USD"),
+        "claude_code.token.usage" => ("coding_agent.token.usage", RecordKind::MetricPoint, "{token}"),
+        "claude_code.code_edit_tool.decision" => {
+            ("coding_agent.code_edit_tool.decision", RecordKind::MetricPoint, "1")
         }
+        "claude_code.active_time.total" => ("coding_agent.active_time", RecordKind::MetricPoint, "s"),
         _ => return None,
     })
 }
 
-fn map_metric(
-    item: &Item<'_>,
-    name: &str,
-    out: &mut Normalized,
-    unknown_names: &mut HashSet<String>,
-) {
+fn map_metric(item: &Item<'_>, name: &str, out: &mut Normalized, unknown_names: &mut HashSet<String>) {
     let (canonical, kind, unit): (&str, RecordKind, &str) = match metric_target(name) {
         Some(it) => it,
         None => {
@@ -572,9 +452,7 @@ fn map_metric(
                     Finding::new(
                         "unknown_metric_name",
                         Level::Improvement,
-                        format!(
-                            "metric `{name}` is not in the adapter's list; kept under its own name"
-                        ),
+                        format!("metric `{name}` is not in the adapter's list; kept under its own name"),
                     )
                     .for_vendor(VENDOR)
                     .at(item.location("name")),
@@ -583,11 +461,7 @@ fn map_metric(
             (name, RecordKind::MetricPoint, "")
         }
     };
-    let value_conv = if name == "claude_code.cost.usage" {
-        usd_number_to_micros
-    } else {
-        plain_number
-    };
+    let value_conv = if name == "claude_code.cost.usage" { usd_number_to_micros } else { plain_number };
     let mut builder = metric_record(VENDOR, kind, item, canonical, unit, value_conv);
     common(&mut builder, item, out);
     if let Some(kind_value) = item.attr("type").and_then(as_string) {
@@ -627,18 +501,12 @@ fn map_span(
     out: &mut Normalized,
     unknown_names: &mut HashSet<String>,
 ) {
-    let text = |key: &str| {
-        item.attr(key)
-            .and_then(as_string)
-            .filter(|it| !it.is_empty())
-    };
+    let text = |key: &str| item.attr(key).and_then(as_string).filter(|it| !it.is_empty());
     let twin = match span.name.as_str() {
         "claude_code.llm_request" => ["request_id", "client_request_id"]
             .iter()
             .find_map(|key| text(key).filter(|id| twins.request_ids.contains(id)))
-            .map(|id| {
-                format!("the api_request event with request id {id} describes the same call")
-            }),
+            .map(|id| format!("the api_request event with request id {id} describes the same call")),
         "claude_code.tool" => ["tool_use_id", "gen_ai.tool.call.id"]
             .iter()
             .find_map(|key| text(key).filter(|id| twins.tool_results.contains(id)))
@@ -676,10 +544,7 @@ fn map_span(
     };
     let mut builder = RecordBuilder::new(VENDOR, kind, item, &span.name);
     common(&mut builder, item, out);
-    if span.end_time_unix_nano > span.start_time_unix_nano
-        && span.start_time_unix_nano != 0
-        && !builder.has(attr::DURATION_MS)
-    {
+    if span.end_time_unix_nano > span.start_time_unix_nano && span.start_time_unix_nano != 0 && !builder.has(attr::DURATION_MS) {
         let millis = (span.end_time_unix_nano - span.start_time_unix_nano) / 1_000_000;
         let _ = builder.set(attr::DURATION_MS, Value::Int(millis as i64));
     }
@@ -701,11 +566,7 @@ fn map_span(
     // tool output event carries content, so it is kept only as a content key.
     for event in &span.events {
         if event.name == "tool.output" {
-            let text: Vec<String> = event
-                .attributes
-                .iter()
-                .filter_map(|it| as_string(&it.value))
-                .collect();
+            let text: Vec<String> = event.attributes.iter().filter_map(|it| as_string(&it.value)).collect();
             if !text.is_empty() && !builder.has(attr::TOOL_RESULT) {
                 let _ = builder.set(attr::TOOL_RESULT, Value::Str(text.join("\n")));
             }
