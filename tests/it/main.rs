@@ -6,3 +6,4 @@ mod encodings;
 mod privacy;
 mod schema;
 mod support;
+mod vendors;
