@@ -22,13 +22,20 @@
 //! - Plugin spans, by `openinference.span.kind` (the name carries the configurable prefix):
 //!   `AGENT` (`<prefix>session`) → `turn`; `LLM` (`<prefix>llm`) → `llm_call`, or `api_error`
 //!   when its status is ERROR; `TOOL` (`<prefix>tool.<tool>`) → `tool_call`.
-//! - Native: `Tool.execute` → `tool_call`; `ai.streamText.doStream` (and the other AI SDK
-//!   `ai.*.doStream`/`ai.*.doGenerate` provider calls) → `llm_call`; `ai.toolCall` → `tool_call`
-//!   unless its `Tool.execute` twin is present (then ignored, its arguments and result folded
-//!   into the `Tool.execute` record); the outer `ai.streamText` (`ai.generateText`, …) is
-//!   ignored when its provider-call children are present and is the `llm_call` otherwise; every
-//!   other span (Effect runtime, storage, SQL, HTTP server) and every service log is ignored
-//!   with a reason.
+//! - Native spans: `Tool.execute` → `tool_call` (its `ai.toolCall` twin, same call id, is
+//!   ignored and its arguments and result are folded in); `ai.streamText.doStream` (and the
+//!   other AI SDK `ai.*.doStream` / `ai.*.doGenerate` provider calls) → `llm_call`, or
+//!   `api_error` when failed; `LLM.run` (one model request) → `llm_call`, or `api_error` when a
+//!   `stream error` log was written in it, unless AI SDK provider calls run below it (then
+//!   ignored: they are the records); the outer `ai.streamText` (`ai.generateText`, …) is
+//!   ignored when provider calls run below it and is the `llm_call` otherwise;
+//!   `SessionPrompt.prompt` (one user prompt through the whole agent loop) → `turn`; other
+//!   `ai.*` spans → `passthrough`; every other span (Effect services, storage, `sql.execute`,
+//!   `http.server …`) is ignored with a reason.
+//! - Native logs (service logs, no event name) are ignored; the `stream` log written inside
+//!   an `LLM.run` lends that call its provider, model, session and calling agent, and a
+//!   `stream error` log makes its `LLM.run` an `api_error` (it becomes a record of its own only
+//!   when no span in the capture records the failure).
 //!
 //! ## Rules
 //! - Tokens: the plugin's `input_tokens` / `llm.token_count.prompt` / `token.usage{type=input}`
@@ -83,11 +90,30 @@
 //!   (`plugin_oneshot_run_loses_last_export`).
 //! - `OPENCODE_DISABLE_TRACES=session,llm,tool` removes every span (and with them all prompt
 //!   text); events then are the only call records (`plugin_prompt_canary_traces_disabled`).
-//! - Native service logs have no event name; their body is an array `[message, "<json
-//!   context>"]` or a string, and the context can hold paths: they are ignored, never mapped.
-//! - Native span status messages hold local paths (`NotFound: FileSystem.readFile (<HOME>/…)`):
-//!   they only ever reach `coding_agent.error.message`.
-
+//! - Native service logs have no event name; their body is an array `[message, "<context>"]`
+//!   whose context only looks like JSON (`undefined`, unquoted errors) and holds paths and,
+//!   around a bash call, the command: they are ignored; from `stream` / `stream error` only
+//!   the `providerID`, `modelID`, `session.id` and `agent` fields (ids and names) are read, and
+//!   the error context goes to `coding_agent.error.message` (`shell_tool_call`, `api_error`).
+//! - Native telemetry without `experimental.openTelemetry` has no tokens, model, prompt or
+//!   answer on any span: `LLM.run` has no attributes, so its `llm_call` gets provider, model,
+//!   session and agent from its `stream` log, and loses them when the CLI exits before the
+//!   last log batch is flushed (`text_answer`: the second call). `LLM.run` ends once the stream
+//!   is set up (3–120 ms), so its duration is not used.
+//! - A failed model request leaves its `LLM.run` span with status OK; only an Error-severity
+//!   `stream error` log written in that span tells, with the AI SDK error class
+//!   (`AI_APICallError`) but no HTTP status (`api_error`: a 500 and a 429, then success).
+//! - With `experimental.openTelemetry`, `LLM.run` → `ai.streamText` → `ai.streamText.doStream`
+//!   nest in one trace, and `ai.toolCall` sits under `ai.streamText` while `Tool.execute` sits
+//!   under `SessionTools.resolve`; AI SDK usage includes cached input (`noCacheTokens` +
+//!   `cacheReadTokens`) and output includes reasoning (`textTokens` + `reasoningTokens`);
+//!   `ai.response.msToFirstChunk` is a fractional millisecond count, rounded into
+//!   `coding_agent.ttft_ms` (`content_flags_on`).
+//! - Native span status messages hold local paths (`NotFound: FileSystem.readFile (<HOME>/…)`,
+//!   with exception events and stack traces): those spans are ignored, and a status message
+//!   only ever reaches `coding_agent.error.message` (`text_answer`).
+//! - Spans other than `Tool.execute` and the AI SDK's carry no session id; a span without one
+//!   takes its `stream` log's, else the one session its trace names (`text_answer`).
 mod native;
 mod plugin;
 
@@ -262,6 +288,16 @@ fn tool_details(builder: &mut RecordBuilder) {
     if let Some(path) = path {
         if !builder.has(attr::FILE_PATH) {
             let _ = builder.set(attr::FILE_PATH, Value::Str(path));
+        }
+    }
+}
+
+/// An empty prompt, answer or tool text is no content (a tool-calling turn's
+/// `ai.response.text` is `""`): absent stays absent.
+fn drop_empty_content(builder: &mut RecordBuilder) {
+    for key in [attr::PROMPT_TEXT, attr::RESPONSE_TEXT, attr::TOOL_ARGUMENTS, attr::TOOL_RESULT, attr::ERROR_MESSAGE] {
+        if matches!(builder.get(key), Some(Value::Str(text)) if text.trim().is_empty()) {
+            builder.remove(key);
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{is_placeholder, millis, resource, span_facts, text, tool_details, VENDOR};
+use super::{drop_empty_content, is_placeholder, millis, resource, span_facts, text, tool_details, VENDOR};
 use crate::adapter::{
     apply_rules, as_i64, as_string, metric_record, plain_number, rule, usd_number_to_micros,
     AttrRule, Conv, Item, ItemData, Normalized, Point, RecordBuilder,
@@ -341,6 +341,7 @@ fn map_event(
             }
         }
     }
+    drop_empty_content(&mut builder);
     out.records.push(builder.finish());
 }
 
@@ -564,5 +565,6 @@ fn map_span(item: &Item<'_>, span: &Span, out: &mut Normalized, seen: &mut Seen)
             }
         }
     }
+    drop_empty_content(&mut builder);
     out.records.push(builder.finish());
 }
