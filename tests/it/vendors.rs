@@ -414,3 +414,76 @@ fn odd_values_never_panic_and_every_item_is_accounted_for() {
         assert_eq!(output.accounting.totals.inputs, 11);
     }
 }
+
+fn service_log(span_id: &str, message: &str, context: &str, severity: i64) -> Json {
+    json!({
+        "timeUnixNano": "2000000", "severityNumber": severity, "severityText": if severity >= 17 { "Error" } else { "Info" },
+        "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": span_id,
+        "body": { "arrayValue": { "values": [s(message), s(context)] } },
+        "attributes": attrs(&[("fiberId", i(1))])
+    })
+}
+
+#[test]
+fn native_llm_run_borrows_its_stream_log_and_fails_by_its_stream_error_log() {
+    let stream = |agent: &str| {
+        format!("{{\"providerID\":\"mock\",\"modelID\":\"mock-model\",\"session.id\":\"ses_n\",\"small\":\"false\",\"agent\":\"{agent}\",\"mode\":undefined}}")
+    };
+    let failure = "{\"providerID\":\"mock\",\"error\":{\"error\":AI_APICallError: quota for /home/someone/llm_error_canary}}";
+    let capture = capture(vec![
+        spans(
+            native_resource(),
+            "opencode",
+            vec![
+                // A failed request: only its `stream error` log says so.
+                span("LLM.run", "2000000000000001", "", 1_000, 1_005, attrs(&[])),
+                // A request with AI SDK spans below it: those are the record.
+                span("LLM.run", "2000000000000002", "", 2_000, 2_010, attrs(&[])),
+                span("ai.streamText", "2000000000000003", "2000000000000002", 2_001, 2_400, attrs(&[])),
+                span(
+                    "ai.streamText.doStream",
+                    "2000000000000004",
+                    "2000000000000003",
+                    2_002,
+                    2_390,
+                    attrs(&[
+                        ("ai.usage.inputTokens", i(650)),
+                        ("ai.usage.inputTokenDetails.noCacheTokens", i(150)),
+                        ("ai.usage.inputTokenDetails.cacheReadTokens", i(500)),
+                        ("ai.usage.outputTokens", i(9)),
+                        ("ai.response.msToFirstChunk", json!({ "doubleValue": 29.6 })),
+                    ]),
+                ),
+            ],
+        ),
+        logs(
+            native_resource(),
+            "opencode",
+            vec![
+                service_log("2000000000000001", "stream", &stream("build"), 9),
+                service_log("2000000000000001", "stream error", failure, 17),
+                service_log("2000000000000002", "stream", &stream("plan"), 9),
+                // A failure whose span is not in the capture.
+                service_log("20000000000000ff", "stream error", failure, 17),
+            ],
+        ),
+    ]);
+    let output = run(&capture, CaptureMode::MetadataOnly);
+    let errors = of_kind(&output, RecordKind::ApiError);
+    assert_eq!(errors.len(), 2, "the failed LLM.run and the orphan stream error log");
+    assert!(errors.iter().all(|it| it.attributes.get(attr::ERROR_TYPE) == Some(&Value::Str("AI_APICallError".to_owned()))));
+    let failed_run = errors.iter().find(|it| it.source.as_ref().is_some_and(|at| at.name == "LLM.run")).expect("LLM.run api_error");
+    assert_eq!(failed_run.attributes.get(attr::REQUEST_MODEL), Some(&Value::Str("mock-model".to_owned())));
+    assert_eq!(failed_run.session_id.as_deref(), Some("ses_n"));
+    assert_eq!(failed_run.attributes.get(attr::QUERY_SOURCE), Some(&Value::Str("build".to_owned())));
+    assert!(!failed_run.attributes.contains_key(attr::DURATION_MS), "LLM.run's duration is stream set-up time");
+    let calls = of_kind(&output, RecordKind::LlmCall);
+    assert_eq!(calls.len(), 1, "the doStream, not its LLM.run or ai.streamText");
+    assert_eq!(calls[0].source.as_ref().map(|it| it.name.as_str()), Some("ai.streamText.doStream"));
+    assert_eq!(int(calls[0], attr::INPUT_TOKENS), Some(650));
+    assert_eq!(int(calls[0], attr::CACHE_READ_INPUT_TOKENS), Some(500));
+    assert_eq!(int(calls[0], attr::TTFT_MS), Some(30));
+    assert_eq!(calls[0].attributes.get(attr::QUERY_SOURCE), Some(&Value::Str("plan".to_owned())));
+    assert!(!text_of(&output).contains("llm_error_canary"));
+    assert!(text_of(&run(&capture, CaptureMode::Full)).contains("llm_error_canary"));
+}
