@@ -295,7 +295,13 @@ fn tool_details(builder: &mut RecordBuilder) {
 /// An empty prompt, answer or tool text is no content (a tool-calling turn's
 /// `ai.response.text` is `""`): absent stays absent.
 fn drop_empty_content(builder: &mut RecordBuilder) {
-    for key in [attr::PROMPT_TEXT, attr::RESPONSE_TEXT, attr::TOOL_ARGUMENTS, attr::TOOL_RESULT, attr::ERROR_MESSAGE] {
+    for key in [
+        attr::PROMPT_TEXT,
+        attr::RESPONSE_TEXT,
+        attr::TOOL_ARGUMENTS,
+        attr::TOOL_RESULT,
+        attr::ERROR_MESSAGE,
+    ] {
         if matches!(builder.get(key), Some(Value::Str(text)) if text.trim().is_empty()) {
             builder.remove(key);
         }

@@ -40,17 +40,53 @@ const RULES: &[AttrRule] = &[
     rule("gen_ai.provider.name", attr::PROVIDER_NAME, Conv::Str),
     rule("ai.response.id", attr::RESPONSE_ID, Conv::Str),
     rule("gen_ai.response.id", attr::RESPONSE_ID, Conv::Str),
-    rule("gen_ai.response.finish_reasons", attr::FINISH_REASONS, Conv::StrList),
-    rule("ai.response.finishReason", attr::FINISH_REASONS, Conv::StrList),
+    rule(
+        "gen_ai.response.finish_reasons",
+        attr::FINISH_REASONS,
+        Conv::StrList,
+    ),
+    rule(
+        "ai.response.finishReason",
+        attr::FINISH_REASONS,
+        Conv::StrList,
+    ),
     rule("ai.response.text", attr::RESPONSE_TEXT, Conv::Str),
     rule("ai.result.text", attr::RESPONSE_TEXT, Conv::Str),
-    rule("ai.usage.outputTokenDetails.reasoningTokens", attr::REASONING_OUTPUT_TOKENS, Conv::Int),
-    rule("ai.usage.reasoningTokens", attr::REASONING_OUTPUT_TOKENS, Conv::Int),
-    rule("ai.usage.inputTokenDetails.cacheReadTokens", attr::CACHE_READ_INPUT_TOKENS, Conv::Int),
-    rule("ai.usage.cachedInputTokens", attr::CACHE_READ_INPUT_TOKENS, Conv::Int),
-    rule("gen_ai.usage.cache_read.input_tokens", attr::CACHE_READ_INPUT_TOKENS, Conv::Int),
-    rule("ai.usage.inputTokenDetails.cacheWriteTokens", attr::CACHE_CREATION_INPUT_TOKENS, Conv::Int),
-    rule("gen_ai.usage.cache_creation.input_tokens", attr::CACHE_CREATION_INPUT_TOKENS, Conv::Int),
+    rule(
+        "ai.usage.outputTokenDetails.reasoningTokens",
+        attr::REASONING_OUTPUT_TOKENS,
+        Conv::Int,
+    ),
+    rule(
+        "ai.usage.reasoningTokens",
+        attr::REASONING_OUTPUT_TOKENS,
+        Conv::Int,
+    ),
+    rule(
+        "ai.usage.inputTokenDetails.cacheReadTokens",
+        attr::CACHE_READ_INPUT_TOKENS,
+        Conv::Int,
+    ),
+    rule(
+        "ai.usage.cachedInputTokens",
+        attr::CACHE_READ_INPUT_TOKENS,
+        Conv::Int,
+    ),
+    rule(
+        "gen_ai.usage.cache_read.input_tokens",
+        attr::CACHE_READ_INPUT_TOKENS,
+        Conv::Int,
+    ),
+    rule(
+        "ai.usage.inputTokenDetails.cacheWriteTokens",
+        attr::CACHE_CREATION_INPUT_TOKENS,
+        Conv::Int,
+    ),
+    rule(
+        "gen_ai.usage.cache_creation.input_tokens",
+        attr::CACHE_CREATION_INPUT_TOKENS,
+        Conv::Int,
+    ),
 ];
 
 /// Read by hand: session ids, token counts whose meaning depends on the provider, the
@@ -72,7 +108,12 @@ const CONSUMED: &[&str] = &[
 
 /// The AI SDK's outer operation spans; their `.doStream` / `.doGenerate` children are the
 /// provider calls.
-const AI_OPERATIONS: &[&str] = &["ai.streamText", "ai.generateText", "ai.streamObject", "ai.generateObject"];
+const AI_OPERATIONS: &[&str] = &[
+    "ai.streamText",
+    "ai.generateText",
+    "ai.streamObject",
+    "ai.generateObject",
+];
 
 /// opencode's span around one model request (it ends once the stream is set up).
 const LLM_RUN: &str = "LLM.run";
@@ -132,9 +173,10 @@ impl<'a> Context<'a> {
             match item.data {
                 ItemData::Span(span) => {
                     if !span.span_id.is_empty() {
-                        let _ = context
-                            .parents
-                            .insert(span.span_id.clone(), (span.parent_span_id.clone(), span.name.clone()));
+                        let _ = context.parents.insert(
+                            span.span_id.clone(),
+                            (span.parent_span_id.clone(), span.name.clone()),
+                        );
                     }
                     if is_provider_call(&span.name) {
                         provider_calls.push((span.parent_span_id.clone(), span.status_code == 2));
@@ -143,7 +185,11 @@ impl<'a> Context<'a> {
                         let _ = context.llm_runs.insert(span.span_id.clone());
                     }
                     if let Some(session) = session_of(item) {
-                        context.trace_sessions.entry(span.trace_id.clone()).or_default().insert(session);
+                        context
+                            .trace_sessions
+                            .entry(span.trace_id.clone())
+                            .or_default()
+                            .insert(session);
                     }
                     match span.name.as_str() {
                         "Tool.execute" => {
@@ -160,24 +206,51 @@ impl<'a> Context<'a> {
                     }
                 }
                 ItemData::Log(record) => {
-                    let Some((message, details)) = log_message(record) else { continue };
-                    if let Some(session) = details.as_deref().and_then(|it| context_field(it, "session.id")) {
-                        context.trace_sessions.entry(record.trace_id.clone()).or_default().insert(session);
+                    let Some((message, details)) = log_message(record) else {
+                        continue;
+                    };
+                    if let Some(session) = details
+                        .as_deref()
+                        .and_then(|it| context_field(it, "session.id"))
+                    {
+                        context
+                            .trace_sessions
+                            .entry(record.trace_id.clone())
+                            .or_default()
+                            .insert(session);
                     }
                     if record.span_id.is_empty() {
                         continue;
                     }
                     match message.as_str() {
                         "stream" => {
-                            let entry = context.stream_logs.entry(record.span_id.clone()).or_default();
+                            let entry = context
+                                .stream_logs
+                                .entry(record.span_id.clone())
+                                .or_default();
                             let details = details.unwrap_or_default();
-                            entry.provider = entry.provider.take().or_else(|| context_field(&details, "providerID"));
-                            entry.model = entry.model.take().or_else(|| context_field(&details, "modelID"));
-                            entry.session = entry.session.take().or_else(|| context_field(&details, "session.id"));
-                            entry.agent = entry.agent.take().or_else(|| context_field(&details, "agent"));
+                            entry.provider = entry
+                                .provider
+                                .take()
+                                .or_else(|| context_field(&details, "providerID"));
+                            entry.model = entry
+                                .model
+                                .take()
+                                .or_else(|| context_field(&details, "modelID"));
+                            entry.session = entry
+                                .session
+                                .take()
+                                .or_else(|| context_field(&details, "session.id"));
+                            entry.agent = entry
+                                .agent
+                                .take()
+                                .or_else(|| context_field(&details, "agent"));
                         }
                         "stream error" => {
-                            let entry = context.stream_logs.entry(record.span_id.clone()).or_default();
+                            let entry = context
+                                .stream_logs
+                                .entry(record.span_id.clone())
+                                .or_default();
                             let details = details.unwrap_or_default();
                             entry.error_type = error_class(&details);
                             entry.error = Some(details);
@@ -195,7 +268,8 @@ impl<'a> Context<'a> {
                 if parent.is_empty() {
                     break;
                 }
-                let new_failure = failed && context.above_failed_provider_calls.insert(parent.clone());
+                let new_failure =
+                    failed && context.above_failed_provider_calls.insert(parent.clone());
                 if !context.above_provider_calls.insert(parent.clone()) && !new_failure {
                     break;
                 }
@@ -275,7 +349,11 @@ fn context_field(details: &str, key: &str) -> Option<String> {
 fn error_class(details: &str) -> Option<String> {
     details
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .find(|word| word.len() > 5 && word.ends_with("Error") && word.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+        .find(|word| {
+            word.len() > 5
+                && word.ends_with("Error")
+                && word.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        })
         .map(str::to_owned)
 }
 
@@ -285,24 +363,41 @@ fn map_log(item: &Item<'_>, record: &LogRecord, context: &Context<'_>, out: &mut
         out.ignored.push((item.id, SERVICE_LOG.to_owned()));
         return;
     }
-    if context.llm_runs.contains(&record.span_id) && !context.above_provider_calls.contains(&record.span_id) {
+    if context.llm_runs.contains(&record.span_id)
+        && !context.above_provider_calls.contains(&record.span_id)
+    {
         out.ignored.push((item.id, STREAM_ERROR_FOLDED.to_owned()));
         return;
     }
-    if context.above_failed_provider_calls.contains(&record.span_id) {
-        out.ignored.push((item.id, STREAM_ERROR_OF_PROVIDER_CALL.to_owned()));
+    if context
+        .above_failed_provider_calls
+        .contains(&record.span_id)
+    {
+        out.ignored
+            .push((item.id, STREAM_ERROR_OF_PROVIDER_CALL.to_owned()));
         return;
     }
     // A failed model request with no record of its own in the capture (its span is missing,
     // or only successful AI SDK calls are below it): the log is its only record.
-    let stream = context.stream_logs.get(&record.span_id).cloned().unwrap_or_default();
+    let stream = context
+        .stream_logs
+        .get(&record.span_id)
+        .cloned()
+        .unwrap_or_default();
     let details = log_message(record).and_then(|(_, details)| details);
     let mut builder = RecordBuilder::new(VENDOR, RecordKind::ApiError, item, "stream error");
-    let _ = builder.session(stream.session.clone().or_else(|| details.as_deref().and_then(|it| context_field(it, "session.id"))));
+    let _ = builder.session(stream.session.clone().or_else(|| {
+        details
+            .as_deref()
+            .and_then(|it| context_field(it, "session.id"))
+    }));
     resource(&mut builder, item);
     stream_facts(&mut builder, &stream);
     let _ = builder.set_opt(attr::ERROR_MESSAGE, details.clone().map(Value::Str));
-    let error_type = details.as_deref().and_then(error_class).unwrap_or_else(|| "stream_error".to_owned());
+    let error_type = details
+        .as_deref()
+        .and_then(error_class)
+        .unwrap_or_else(|| "stream_error".to_owned());
     let _ = builder.set(attr::ERROR_TYPE, Value::Str(error_type));
     out.records.push(builder.finish());
 }
@@ -316,7 +411,10 @@ fn stream_facts(builder: &mut RecordBuilder, stream: &StreamLog) {
     }
     if let Some(model) = &stream.model {
         if !builder.has(attr::REQUEST_MODEL) {
-            let _ = builder.set(attr::REQUEST_MODEL, Value::Str(crate::adapter::normalize_model(model)));
+            let _ = builder.set(
+                attr::REQUEST_MODEL,
+                Value::Str(crate::adapter::normalize_model(model)),
+            );
         }
     }
     if let Some(agent) = &stream.agent {
@@ -330,8 +428,13 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
     let kind = match name {
         "Tool.execute" => RecordKind::ToolCall,
         "ai.toolCall" => {
-            if let Some(id) = text(item, "ai.toolCall.id").filter(|id| context.tool_executes.contains(id)) {
-                out.ignored.push((item.id, format!("the Tool.execute span of tool call {id} describes the same call")));
+            if let Some(id) =
+                text(item, "ai.toolCall.id").filter(|id| context.tool_executes.contains(id))
+            {
+                out.ignored.push((
+                    item.id,
+                    format!("the Tool.execute span of tool call {id} describes the same call"),
+                ));
                 return;
             }
             RecordKind::ToolCall
@@ -339,11 +442,19 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
         LLM_RUN | "ai.streamText" | "ai.generateText" | "ai.streamObject" | "ai.generateObject"
             if context.above_provider_calls.contains(&span.span_id) =>
         {
-            out.ignored.push((item.id, format!("`{name}` wraps AI SDK provider-call spans, which are the llm_call records")));
+            out.ignored.push((
+                item.id,
+                format!(
+                    "`{name}` wraps AI SDK provider-call spans, which are the llm_call records"
+                ),
+            ));
             return;
         }
         LLM_RUN => {
-            let stream_failed = context.stream_logs.get(&span.span_id).is_some_and(|it| it.error.is_some());
+            let stream_failed = context
+                .stream_logs
+                .get(&span.span_id)
+                .is_some_and(|it| it.error.is_some());
             if failed || stream_failed {
                 RecordKind::ApiError
             } else {
@@ -365,11 +476,25 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
         }
     };
     let mut builder = RecordBuilder::new(VENDOR, kind, item, name);
-    let stream = context.stream_logs.get(&span.span_id).cloned().unwrap_or_default();
-    let session = session_of(item).or_else(|| stream.session.clone()).or_else(|| context.trace_session(&span.trace_id));
+    let stream = context
+        .stream_logs
+        .get(&span.span_id)
+        .cloned()
+        .unwrap_or_default();
+    let session = session_of(item)
+        .or_else(|| stream.session.clone())
+        .or_else(|| context.trace_session(&span.trace_id));
     let _ = builder.session(session);
     resource(&mut builder, item);
-    apply_rules(&mut builder, item, item.attributes(), RULES, CONSUMED, &mut out.findings, VENDOR);
+    apply_rules(
+        &mut builder,
+        item,
+        item.attributes(),
+        RULES,
+        CONSUMED,
+        &mut out.findings,
+        VENDOR,
+    );
     span_facts(&mut builder, span);
     if name == LLM_RUN {
         // LLM.run ends once the response stream is set up, long before the answer: its
@@ -394,7 +519,11 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
         }
         RecordKind::LlmCall | RecordKind::ApiError => {
             usage(&mut builder, item);
-            if let Some(ttft) = item.attr("ai.response.msToFirstChunk").and_then(as_f64).filter(|it| it.is_finite() && *it >= 0.0) {
+            if let Some(ttft) = item
+                .attr("ai.response.msToFirstChunk")
+                .and_then(as_f64)
+                .filter(|it| it.is_finite() && *it >= 0.0)
+            {
                 let _ = builder.set(attr::TTFT_MS, Value::Int(ttft.round() as i64));
             }
             // Which agent made the call: from the `stream` log of the call's LLM.run (the AI SDK
@@ -413,7 +542,10 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
                         let _ = builder.set(attr::ERROR_MESSAGE, Value::Str(error.clone()));
                     }
                 }
-                let error_type = stream.error_type.clone().unwrap_or_else(|| "api_error".to_owned());
+                let error_type = stream
+                    .error_type
+                    .clone()
+                    .unwrap_or_else(|| "api_error".to_owned());
                 if !builder.has(attr::ERROR_TYPE) {
                     let _ = builder.set(attr::ERROR_TYPE, Value::Str(error_type));
                 }
@@ -428,9 +560,16 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
 /// `Tool.execute` carries ids only; the AI SDK's `ai.toolCall` of the same call (ignored as
 /// its twin) carries the arguments and result, which belong to the one tool call record.
 fn fold_ai_tool_call(builder: &mut RecordBuilder, item: &Item<'_>, context: &Context<'_>) {
-    let Some(id) = text(item, "tool.call_id") else { return };
-    let Some(twin) = context.ai_tool_calls.get(&id) else { return };
-    for (key, canonical) in [("ai.toolCall.args", attr::TOOL_ARGUMENTS), ("ai.toolCall.result", attr::TOOL_RESULT)] {
+    let Some(id) = text(item, "tool.call_id") else {
+        return;
+    };
+    let Some(twin) = context.ai_tool_calls.get(&id) else {
+        return;
+    };
+    for (key, canonical) in [
+        ("ai.toolCall.args", attr::TOOL_ARGUMENTS),
+        ("ai.toolCall.result", attr::TOOL_RESULT),
+    ] {
         if let Some(value) = text(twin, key) {
             if !builder.has(canonical) {
                 let _ = builder.set(canonical, Value::Str(value));
@@ -445,18 +584,29 @@ fn fold_ai_tool_call(builder: &mut RecordBuilder, item: &Item<'_>, context: &Con
 /// Anthropic and Bedrock, whose cached part is then added. Output includes reasoning.
 fn usage(builder: &mut RecordBuilder, item: &Item<'_>) {
     let first = |keys: &[&str]| keys.iter().find_map(|key| item.attr(key).and_then(as_i64));
-    let output = first(&["ai.usage.outputTokens", "gen_ai.usage.output_tokens", "ai.usage.completionTokens", "gen_ai.usage.completion_tokens"]);
+    let output = first(&[
+        "ai.usage.outputTokens",
+        "gen_ai.usage.output_tokens",
+        "ai.usage.completionTokens",
+        "gen_ai.usage.completion_tokens",
+    ]);
     let _ = builder.set_opt(attr::OUTPUT_TOKENS, output.map(Value::Int));
     let cached = |builder: &RecordBuilder, key| match builder.get(key) {
         Some(Value::Int(it)) => *it,
         _ => 0,
     };
-    let cache = cached(builder, attr::CACHE_READ_INPUT_TOKENS) + cached(builder, attr::CACHE_CREATION_INPUT_TOKENS);
+    let cache = cached(builder, attr::CACHE_READ_INPUT_TOKENS)
+        + cached(builder, attr::CACHE_CREATION_INPUT_TOKENS);
     if let Some(uncached) = first(&["ai.usage.inputTokenDetails.noCacheTokens"]) {
         let _ = builder.set(attr::INPUT_TOKENS, Value::Int(uncached + cache));
         return;
     }
-    let Some(input) = first(&["ai.usage.inputTokens", "gen_ai.usage.input_tokens", "ai.usage.promptTokens", "gen_ai.usage.prompt_tokens"]) else {
+    let Some(input) = first(&[
+        "ai.usage.inputTokens",
+        "gen_ai.usage.input_tokens",
+        "ai.usage.promptTokens",
+        "gen_ai.usage.prompt_tokens",
+    ]) else {
         return;
     };
     let provider = match builder.get(attr::PROVIDER_NAME) {
@@ -470,8 +620,17 @@ fn usage(builder: &mut RecordBuilder, item: &Item<'_>) {
 
 /// Native opencode sends no metrics; a point here came without a known scope and is kept.
 fn map_unexpected_metric(item: &Item<'_>, out: &mut Normalized) {
-    let ItemData::Point { metric, .. } = item.data else { return };
-    let mut builder = metric_record(VENDOR, RecordKind::MetricPoint, item, &metric.name, "", plain_number);
+    let ItemData::Point { metric, .. } = item.data else {
+        return;
+    };
+    let mut builder = metric_record(
+        VENDOR,
+        RecordKind::MetricPoint,
+        item,
+        &metric.name,
+        "",
+        plain_number,
+    );
     resource(&mut builder, item);
     out.records.push(builder.finish());
 }

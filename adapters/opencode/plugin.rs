@@ -3,7 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{drop_empty_content, is_placeholder, millis, resource, span_facts, text, tool_details, VENDOR};
+use super::{
+    drop_empty_content, is_placeholder, millis, resource, span_facts, text, tool_details, VENDOR,
+};
 use crate::adapter::{
     apply_rules, as_i64, as_string, metric_record, plain_number, rule, usd_number_to_micros,
     AttrRule, Conv, Item, ItemData, Normalized, Point, RecordBuilder,
