@@ -64,9 +64,9 @@
 //! - `goose.session_tokens` is the last turn's token total, not a sum over the session (132
 //!   in every capture, one call's 120 + 12); `session_completions` carries `duration_ms`,
 //!   `total_tokens` and `message_count` as point attributes (`tool_call_protobuf`).
-//! - Ints are sent as strings in span and log attributes (`"1549"`), but metric `asInt` is a
-//!   number; the JSON build writes every empty field (`parentSpanId: ""`, `traceId: ""`)
-//!   (`text_answer_json_patched_build`).
+//! - The JSON build is opentelemetry-rust's JSON: pretty-printed, every empty field written
+//!   (`parentSpanId: ""`, `traceId: ""`, `timeUnixNano: "0"`), `intValue` as a string but
+//!   metric `asInt` as a JSON number (`text_answer_json_patched_build`).
 //! - `OTEL_EXPORTER_OTLP_PROTOCOL=http/json` silently sends protobuf from the stock build
 //!   (`text_answer_httpjson_falls_back_to_protobuf`).
 
