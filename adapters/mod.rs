@@ -2,6 +2,7 @@
 //! line in [`ALL`]. Each adapter lives in its own folder, mounted here with `mod`.
 
 mod claude_code;
+mod gemini_cli;
 mod goose;
 mod opencode;
 
@@ -9,7 +10,7 @@ use crate::adapter::Adapter;
 
 /// Every adapter, sorted by name. Detection breaks ties in this order.
 pub static ALL: &[&'static dyn Adapter] =
-    &[&claude_code::ClaudeCode, &goose::Goose, &opencode::Opencode];
+    &[&claude_code::ClaudeCode, &gemini_cli::GeminiCli, &goose::Goose, &opencode::Opencode];
 
 /// The adapter with this vendor id.
 pub fn by_name(name: &str) -> Option<&'static dyn Adapter> {

@@ -113,7 +113,7 @@ pub const UNDECODABLE: &str = "undecodable";
 /// Normalizes one capture.
 pub fn normalize(capture: &Capture, options: &Options) -> Output {
     let mut out = Output::default();
-    decoder_problems(capture, &mut out);
+    decoder_problems(capture, options.capture_mode, &mut out);
 
     let items = adapter::items(capture);
     let by_id: HashMap<ItemId, &Item<'_>> = items.iter().map(|it| (it.id, it)).collect();
@@ -210,8 +210,14 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
     let sessions = derive_sessions(&out.records);
     out.records.extend(sessions);
 
-    let report = privacy::apply_all(options.capture_mode, &mut out.records);
-    privacy_findings(&report, &mut out.findings);
+    // One report per vendor, so each finding names the vendor whose attributes it is about.
+    let mut reports: BTreeMap<&'static str, privacy::PrivacyReport> = BTreeMap::new();
+    for record in &mut out.records {
+        reports.entry(record.vendor).or_default().merge(privacy::apply(options.capture_mode, record));
+    }
+    for (vendor, report) in &reports {
+        privacy_findings(vendor, report, &mut out.findings);
+    }
 
     for item in &items {
         let vendor = vendor_of.get(&item.id).copied().unwrap_or(UNKNOWN_VENDOR);
@@ -262,11 +268,20 @@ fn resource_field(signal: crate::otlp::Signal) -> &'static str {
 }
 
 /// Decoder problems become findings; items the decoder left out count as rejected inputs.
-fn decoder_problems(capture: &Capture, out: &mut Output) {
+/// A problem quotes the offending value; outside `full` the quote is reduced to its length,
+/// since a malformed field can hold content as easily as a well-formed one.
+fn decoder_problems(capture: &Capture, mode: CaptureMode, out: &mut Output) {
     for request in &capture.requests {
         for problem in &request.decoded.problems {
             let location =
                 Location { file: request.file.clone(), locator: problem.locator.clone(), field: problem.field.clone() };
+            let mut found = privacy::SecretCounts::default();
+            let message = match mode {
+                CaptureMode::Full => problem.message.clone(),
+                CaptureMode::Minimal | CaptureMode::MetadataOnly => redact_quotes(&problem.message),
+            };
+            let message = privacy::scrub_text(&message, &mut found).into_owned();
+            let problem = crate::otlp::Problem { message, ..problem.clone() };
             if problem.rejected_items > 0 {
                 out.findings
                     .push(Finding::new("undecodable_item", Level::Violation, problem.message.clone()).at(location));
@@ -281,6 +296,41 @@ fn decoder_problems(capture: &Capture, out: &mut Output) {
             }
         }
     }
+}
+
+/// Replaces every `"…"` quotation in a message by its length: `string "abc"` → `string "<3 chars>"`.
+fn redact_quotes(message: &str) -> String {
+    let mut res = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find('"') {
+        res.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        // The decoder escapes quotes inside quotations, so the next unescaped quote ends it.
+        let mut end = None;
+        let mut escaped = false;
+        for (index, ch) in after.char_indices() {
+            match ch {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = Some(index);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        match end {
+            Some(end) => {
+                res.push_str(&format!("\"<{} chars>\"", after[..end].chars().count()));
+                rest = &after[end + 1..];
+            }
+            None => {
+                res.push_str(&format!("\"<{} chars>", after.chars().count()));
+                rest = "";
+            }
+        }
+    }
+    res.push_str(rest);
+    res
 }
 
 fn problem_kind(message: &str) -> &str {
@@ -436,6 +486,7 @@ fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
                 vendor_attributes: BTreeMap::new(),
                 source: None,
                 item: None,
+                vendor_metadata: Default::default(),
             }
         })
         .collect()
@@ -443,26 +494,39 @@ fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
 
 /// Reports what privacy removed, by key and count (never values): vendor attributes the
 /// adapters do not know are worth mapping, and secrets found are worth knowing about.
-fn privacy_findings(report: &privacy::PrivacyReport, findings: &mut Vec<Finding>) {
+fn privacy_findings(vendor: &'static str, report: &privacy::PrivacyReport, findings: &mut Vec<Finding>) {
     for (key, n) in &report.vendor_attributes_reduced {
         findings.push(Finding::new(
             "unknown_attribute_reduced",
             Level::Information,
             format!("vendor attribute `{key}` has no canonical key; its text was reduced to type and length in {n} record(s)"),
-        ));
+        ).for_vendor(vendor));
     }
     for (key, n) in &report.unknown_keys_removed {
         findings.push(Finding::new(
             "undeclared_canonical_key",
             Level::Violation,
             format!("attribute `{key}` is not in the schema; treated as content and removed from {n} record(s)"),
-        ));
+        ).for_vendor(vendor));
     }
     for (kind, n) in &report.secrets_scrubbed {
         findings.push(Finding::new(
             "secret_scrubbed",
             Level::Information,
             format!("{n} {} value(s) replaced by a placeholder", kind.as_str()),
-        ));
+        ).for_vendor(vendor));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_quotes;
+
+    #[test]
+    fn quotations_are_reduced_to_their_length() {
+        assert_eq!(redact_quotes(r#"expected an integer, found string "CANARY-1""#), r#"expected an integer, found string "<8 chars>""#);
+        assert_eq!(redact_quotes(r#"a "x\"y" b "z""#), r#"a "<4 chars>" b "<1 chars>""#);
+        assert_eq!(redact_quotes(r#"open "abc"#), r#"open "<3 chars>"#);
+        assert_eq!(redact_quotes("no quotes"), "no quotes");
     }
 }

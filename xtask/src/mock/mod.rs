@@ -6,6 +6,7 @@
 //! corpus because model requests carry the CLI's system prompt.
 
 pub mod anthropic;
+pub mod gemini;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
