@@ -73,7 +73,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::adapter::{
-    apply_rules, as_string, metric_record, plain_number, rule, Adapter, AttrRule, Conv, Item,
+    apply_rules, as_string, keep, metric_record, plain_number, rule, Adapter, AttrRule, Conv, Item,
     ItemData, ItemId, Normalized, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
@@ -118,7 +118,17 @@ const RULES: &[AttrRule] = &[
     rule("duration_ms", attr::DURATION_MS, Conv::Int),
     rule("error", attr::ERROR_MESSAGE, Conv::Str),
     rule("error.type", attr::ERROR_TYPE, Conv::Str),
+    // enumerations Goose fills from fixed values: vendor metadata kept in `metadata_only`
+    keep("session_type"),
+    keep("exit_type"),
+    keep("command"),
+    keep("session.agent_type"),
+    keep("inspector_name"),
 ];
+
+/// Resource attributes known to hold names and versions only: kept in `metadata_only`.
+const RESOURCE_METADATA: &[&str] =
+    &["service.namespace", "telemetry.sdk.name", "telemetry.sdk.language", "telemetry.sdk.version"];
 
 /// Token counts, only where they describe one call (`stream_response_from_provider`, `complete`).
 const USAGE_RULES: &[AttrRule] = &[
@@ -359,7 +369,12 @@ fn common(builder: &mut RecordBuilder, item: &Item<'_>, usage: bool, out: &mut N
                 let _ = builder.set(key, Value::Str(value));
             }
             _ => {
-                let _ = builder.vendor_attr(&format!("resource.{}", kv.key), &kv.value);
+                let key = format!("resource.{}", kv.key);
+                if RESOURCE_METADATA.contains(&kv.key.as_str()) {
+                    let _ = builder.vendor_metadata(&key, &kv.value);
+                } else {
+                    let _ = builder.vendor_attr(&key, &kv.value);
+                }
             }
         }
     }
@@ -713,7 +728,7 @@ fn map_metric(item: &Item<'_>, name: &str, out: &mut Normalized, seen: &mut Hash
                 let _ = builder.set(attr::SUCCESS, Value::Bool(success));
             }
             None => {
-                let _ = builder.vendor_attr("result", &AnyValue::String(result));
+                let _ = builder.vendor_metadata("result", &AnyValue::String(result));
             }
         }
     }

@@ -219,11 +219,30 @@ fn resource(builder: &mut RecordBuilder, item: &Item<'_>) {
                 }
             }
             _ => {
-                let _ = builder.vendor_attr(&format!("resource.{}", kv.key), &kv.value);
+                let key = format!("resource.{}", kv.key);
+                if RESOURCE_METADATA.contains(&kv.key.as_str()) {
+                    let _ = builder.vendor_metadata(&key, &kv.value);
+                } else {
+                    let _ = builder.vendor_attr(&key, &kv.value);
+                }
             }
         }
     }
 }
+
+/// Resource attributes known to hold versions, channels and ids only: kept in
+/// `metadata_only` (the plugin's own version, the native run id and release channel).
+const RESOURCE_METADATA: &[&str] = &[
+    "app.version",
+    "deployment.environment.name",
+    "opencode.client",
+    "opencode.run",
+    "service.instance.id",
+    "service.namespace",
+    "telemetry.sdk.name",
+    "telemetry.sdk.language",
+    "telemetry.sdk.version",
+];
 
 /// Span facts: duration (when no attribute gave one) and status. The status message can
 /// hold error text and paths, so it only ever becomes content.

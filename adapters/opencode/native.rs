@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{drop_empty_content, resource, span_facts, text, tool_details, VENDOR};
 use crate::adapter::{
-    apply_rules, as_f64, as_i64, metric_record, plain_number, rule, AttrRule, Conv, Item, ItemData,
+    apply_rules, as_f64, as_i64, keep, metric_record, plain_number, rule, AttrRule, Conv, Item, ItemData,
     Normalized, RecordBuilder,
 };
 use crate::otlp::{AnyValue, LogRecord, Span};
@@ -87,6 +87,14 @@ const RULES: &[AttrRule] = &[
         attr::CACHE_CREATION_INPUT_TOKENS,
         Conv::Int,
     ),
+    // ids and fixed operation names: vendor metadata kept in `metadata_only`
+    keep("message.id"),
+    keep("ai.operationId"),
+    keep("ai.telemetry.functionId"),
+    keep("operation.name"),
+    keep("resource.name"),
+    keep("ai.response.model"),
+    keep("gen_ai.response.model"),
 ];
 
 /// Read by hand: session ids, token counts whose meaning depends on the provider, the

@@ -7,7 +7,7 @@ use super::{
     drop_empty_content, is_placeholder, millis, resource, span_facts, text, tool_details, VENDOR,
 };
 use crate::adapter::{
-    apply_rules, as_i64, as_string, metric_record, plain_number, rule, usd_number_to_micros,
+    apply_rules, as_i64, as_string, keep, metric_record, plain_number, rule, usd_number_to_micros,
     AttrRule, Conv, Item, ItemData, Normalized, Point, RecordBuilder,
 };
 use crate::finding::{Finding, Level};
@@ -68,6 +68,12 @@ const RULES: &[AttrRule] = &[
     rule("tool.success", attr::SUCCESS, Conv::Bool),
     rule("tool.result_size_bytes", attr::TOOL_RESULT_SIZE, Conv::Int),
     rule("tool.error", attr::ERROR_MESSAGE, Conv::Str),
+    // ids, agent names and enumerations: vendor metadata kept in `metadata_only`
+    keep("project.id"),
+    keep("agent"),
+    keep("agent.name"),
+    keep("agent.type"),
+    keep("mode"),
 ];
 
 /// Read by hand (session, names, uncached input, span content by kind) or dropped as
@@ -465,7 +471,7 @@ fn map_metric(
                 let _ = builder.set(attr::LINES_TYPE, Value::Str(normalized));
             }
             _ => {
-                let _ = builder.vendor_attr("type", &AnyValue::String(kind));
+                let _ = builder.vendor_metadata("type", &AnyValue::String(kind));
             }
         }
     }
