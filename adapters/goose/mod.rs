@@ -7,8 +7,9 @@
 //!   holds the final answer); `stream_response_from_provider` → `llm_call` (`api_error` when
 //!   its status is ERROR); `complete` → `llm_call` unless it runs inside a
 //!   `stream_response_from_provider` span (then ignored as the same call);
-//!   `dispatch_tool_call` → `tool_call`; any other span → `passthrough` with an
-//!   `unknown_span_name` finding.
+//!   `dispatch_tool_call` → `tool_call`; a span of another name by its
+//!   `gen_ai.operation.name` (`chat` → `llm_call`, `execute_tool` → `tool_call`,
+//!   `invoke_agent` → `turn`), else `passthrough` with an `unknown_span_name` finding.
 //! - Metrics (scope `tracing/tracing-opentelemetry`, names `goose.*`): every point →
 //!   `metric_point`: `goose.session_starts` → `coding_agent.session.count`,
 //!   `goose.tool_calls` → `coding_agent.tool.call.count`, `goose.tool_completions` →
@@ -124,11 +125,16 @@ const RULES: &[AttrRule] = &[
     keep("command"),
     keep("session.agent_type"),
     keep("inspector_name"),
+    keep("gen_ai.operation.name"),
 ];
 
 /// Resource attributes known to hold names and versions only: kept in `metadata_only`.
-const RESOURCE_METADATA: &[&str] =
-    &["service.namespace", "telemetry.sdk.name", "telemetry.sdk.language", "telemetry.sdk.version"];
+const RESOURCE_METADATA: &[&str] = &[
+    "service.namespace",
+    "telemetry.sdk.name",
+    "telemetry.sdk.language",
+    "telemetry.sdk.version",
+];
 
 /// Token counts, only where they describe one call (`stream_response_from_provider`, `complete`).
 const USAGE_RULES: &[AttrRule] = &[
@@ -509,6 +515,32 @@ fn keep_usage_as_vendor(builder: &mut RecordBuilder, item: &Item<'_>) {
     }
 }
 
+/// What a Goose span stands for: by name, else (for names this adapter does not know) by
+/// its GenAI `gen_ai.operation.name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Prompt,
+    Turn,
+    Call,
+    Tool,
+    Other,
+}
+
+fn role(item: &Item<'_>, span: &Span) -> Role {
+    match span.name.as_str() {
+        "reply" => Role::Prompt,
+        "reply_stream" => Role::Turn,
+        "stream_response_from_provider" | "complete" => Role::Call,
+        "dispatch_tool_call" => Role::Tool,
+        _ => match text(item, "gen_ai.operation.name").as_deref() {
+            Some("chat" | "text_completion" | "generate_content") => Role::Call,
+            Some("execute_tool") => Role::Tool,
+            Some("invoke_agent") => Role::Turn,
+            _ => Role::Other,
+        },
+    }
+}
+
 fn map_span(
     item: &Item<'_>,
     span: &Span,
@@ -518,30 +550,30 @@ fn map_span(
     seen: &mut HashSet<String>,
 ) {
     let name = span.name.as_str();
-    let kind = match name {
-        "reply" => RecordKind::UserPrompt,
-        "reply_stream" => RecordKind::Turn,
-        "stream_response_from_provider" if span.status_code == 2 => RecordKind::ApiError,
-        "stream_response_from_provider" => RecordKind::LlmCall,
-        "complete" if llm_spans.contains(&span.parent_span_id) => {
+    let role = role(item, span);
+    let kind = match role {
+        Role::Prompt => RecordKind::UserPrompt,
+        Role::Turn => RecordKind::Turn,
+        Role::Call
+            if name != "stream_response_from_provider"
+                && llm_spans.contains(&span.parent_span_id) =>
+        {
             out.ignored.push((
                 item.id,
-                "`complete` inside `stream_response_from_provider` is the same model call"
-                    .to_owned(),
+                format!("`{name}` inside `stream_response_from_provider` is the same model call"),
             ));
             return;
         }
-        "complete" if span.status_code == 2 => RecordKind::ApiError,
-        "complete" => RecordKind::LlmCall,
-        "dispatch_tool_call" => RecordKind::ToolCall,
-        _ => RecordKind::Passthrough,
+        Role::Call if span.status_code == 2 => RecordKind::ApiError,
+        Role::Call => RecordKind::LlmCall,
+        Role::Tool => RecordKind::ToolCall,
+        Role::Other => RecordKind::Passthrough,
     };
-    let call_level = matches!(kind, RecordKind::LlmCall | RecordKind::ApiError);
     let mut builder = RecordBuilder::new(VENDOR, kind, item, name);
-    common(&mut builder, item, call_level, out);
+    common(&mut builder, item, role == Role::Call, out);
     span_facts(&mut builder, span);
-    match name {
-        "reply" => {
+    match role {
+        Role::Prompt => {
             keep_usage_as_vendor(&mut builder, item);
             if let Some(prompt) = text(item, "user_message").or_else(|| text(item, "trace_input")) {
                 let _ = builder.set(
@@ -551,7 +583,7 @@ fn map_span(
                 let _ = builder.set(attr::PROMPT_TEXT, Value::Str(prompt));
             }
         }
-        "reply_stream" => {
+        Role::Turn => {
             keep_usage_as_vendor(&mut builder, item);
             if let Some(answer) = text(item, "trace_output") {
                 let _ = builder.set(
@@ -561,12 +593,12 @@ fn map_span(
                 let _ = builder.set(attr::RESPONSE_TEXT, Value::Str(answer));
             }
         }
-        "stream_response_from_provider" | "complete" => {
+        Role::Call => {
             if kind == RecordKind::ApiError && !builder.has(attr::ERROR_TYPE) {
                 let _ = builder.set(attr::ERROR_TYPE, Value::Str("api_error".to_owned()));
             }
         }
-        "dispatch_tool_call" => {
+        Role::Tool => {
             if let Some((tool, arguments)) = legacy_input(item) {
                 if !builder.has(attr::TOOL_NAME) {
                     let _ = builder.set(attr::TOOL_NAME, Value::Str(tool));
@@ -586,13 +618,13 @@ fn map_span(
             }
             tool_details(&mut builder);
         }
-        other => {
-            if seen.insert(format!("span {other}")) {
+        Role::Other => {
+            if seen.insert(format!("span {name}")) {
                 out.findings.push(
                     Finding::new(
                         "unknown_span_name",
                         Level::Improvement,
-                        format!("span `{other}` is not in the adapter's list; kept as passthrough"),
+                        format!("span `{name}` is not in the adapter's list; kept as passthrough"),
                     )
                     .for_vendor(VENDOR)
                     .at(item.location("name")),

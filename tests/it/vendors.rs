@@ -810,3 +810,63 @@ fn native_llm_run_borrows_its_stream_log_and_fails_by_its_stream_error_log() {
     assert!(!text_of(&output).contains("llm_error_canary"));
     assert!(text_of(&run(&capture, CaptureMode::Full)).contains("llm_error_canary"));
 }
+
+#[test]
+fn goose_spans_of_unknown_names_map_by_their_genai_operation() {
+    let capture = capture(vec![spans(
+        goose_resource("goose"),
+        "goose",
+        vec![
+            span(
+                "stream_response_from_provider",
+                "e000000000000001",
+                "",
+                0,
+                50,
+                attrs(&[
+                    ("session.id", s("20260101_1")),
+                    ("gen_ai.usage.input_tokens", i(120)),
+                ]),
+            ),
+            // The same call seen by a newer, GenAI-named span inside it: counted once.
+            span(
+                "chat gpt-4o",
+                "e000000000000002",
+                "e000000000000001",
+                1,
+                49,
+                attrs(&[
+                    ("gen_ai.operation.name", s("chat")),
+                    ("gen_ai.usage.input_tokens", i(120)),
+                ]),
+            ),
+            span(
+                "execute_tool developer__shell",
+                "e000000000000003",
+                "",
+                60,
+                70,
+                attrs(&[
+                    ("gen_ai.operation.name", s("execute_tool")),
+                    ("gen_ai.tool.name", s("developer__shell")),
+                    ("gen_ai.tool.call.id", s("tc_1")),
+                ]),
+            ),
+            span("mystery", "e000000000000004", "", 80, 90, attrs(&[])),
+        ],
+    )]);
+    let output = run(&capture, CaptureMode::MetadataOnly);
+    assert_eq!(of_kind(&output, RecordKind::LlmCall).len(), 1);
+    assert_eq!(output.accounting.totals.ignored, 1);
+    let tools = of_kind(&output, RecordKind::ToolCall);
+    assert_eq!(tools.len(), 1);
+    assert_eq!(
+        tools[0].attributes.get(attr::TOOL_CALL_ID),
+        Some(&Value::Str("tc_1".to_owned()))
+    );
+    assert_eq!(of_kind(&output, RecordKind::Passthrough).len(), 1);
+    assert!(output
+        .findings
+        .iter()
+        .any(|it| it.id == "unknown_span_name" && it.message.contains("mystery")));
+}
