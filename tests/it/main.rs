@@ -8,3 +8,4 @@ mod encodings;
 mod privacy;
 mod schema;
 mod support;
+mod vendors;
