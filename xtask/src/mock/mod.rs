@@ -6,6 +6,7 @@
 //! corpus because model requests carry the CLI's system prompt.
 
 pub mod anthropic;
+pub mod openai_chat;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -8,9 +8,12 @@
 
 pub mod capture_server;
 pub mod claude_code;
+pub mod copilot_cli;
 pub mod identity;
 pub mod install;
+pub mod opencode;
 pub mod otlp_body;
+pub mod qwen_code;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -50,7 +53,12 @@ pub struct VendorRecipe {
 }
 
 /// The recipes known to the recorder.
-const RECIPES: &[VendorRecipe] = &[claude_code::RECIPE];
+const RECIPES: &[VendorRecipe] = &[
+    claude_code::RECIPE,
+    copilot_cli::RECIPE,
+    opencode::RECIPE,
+    qwen_code::RECIPE,
+];
 
 fn recipe(vendor: &str) -> Result<&'static VendorRecipe> {
     RECIPES
