@@ -7,11 +7,16 @@
 //! fails fast instead of waiting.
 //!
 //! Which requests consume the script: a request that declares a shell tool (`run_shell_command`,
-//! `bash`, `shell`, … or the tool a scripted turn names) is the agent's main loop and takes the
-//! next turn. Everything else is a side call and never touches the script: title generation
-//! (no tools), Qwen's background memory subagent (tools, but no shell), and structured-output
-//! calls (`response_format` `json_schema`/`json_object`), which get a JSON object built from
-//! their schema so the CLI's parser is satisfied.
+//! `bash`, `shell`, … or the tool a scripted turn names) and opens with the main conversation's
+//! system prompt is the agent's main loop and takes the next turn. Everything else is a side call
+//! and never touches the script: title generation (no tools), tool-using calls without a shell,
+//! subagents with a system prompt of their own (Qwen's background memory extractor declares
+//! `run_shell_command` too), and structured-output calls (`response_format`
+//! `json_schema`/`json_object`), which get a JSON object built from their schema so the CLI's
+//! parser is satisfied.
+//!
+//! Scripted HTTP errors carry the OpenAI error body, an `x-request-id`, and with `retry_after`
+//! both `retry-after` (seconds) and `retry-after-ms`, which the OpenAI SDKs read first.
 //!
 //! A scripted tool call is fitted to the tool the CLI really declared: the scenario names the tool
 //! and gives the command, and the mock fills the fields the tool's JSON schema requires (Copilot's
