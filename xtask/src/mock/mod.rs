@@ -6,7 +6,9 @@
 //! corpus because model requests carry the CLI's system prompt.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai_chat;
+pub mod openai_responses;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

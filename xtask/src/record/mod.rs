@@ -8,7 +8,9 @@
 
 pub mod capture_server;
 pub mod claude_code;
+pub mod codex;
 pub mod copilot_cli;
+pub mod gemini_cli;
 pub mod identity;
 pub mod install;
 pub mod opencode;
@@ -55,7 +57,9 @@ pub struct VendorRecipe {
 /// The recipes known to the recorder.
 const RECIPES: &[VendorRecipe] = &[
     claude_code::RECIPE,
+    codex::RECIPE,
     copilot_cli::RECIPE,
+    gemini_cli::RECIPE,
     opencode::RECIPE,
     qwen_code::RECIPE,
 ];
@@ -79,6 +83,9 @@ pub struct CliInvocation {
     pub args: Vec<String>,
     /// The whole environment; nothing is inherited.
     pub env: BTreeMap<String, String>,
+    /// Files written before the run (settings files in the fresh HOME), path to contents;
+    /// listed in the manifest's notes.
+    pub files: BTreeMap<PathBuf, String>,
 }
 
 /// Where one run happens and what it talks to.
@@ -238,6 +245,14 @@ impl Recording<'_> {
             otlp_endpoint: capture.base_url(),
         };
         let invocation = (self.recipe.invocation)(&context, self.scenario);
+        for (path, contents) in &invocation.files {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            std::fs::write(path, contents)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
         let outcome = self.run_cli(&context, &invocation, &store, &model_log);
         model_server.stop();
         capture.stop();
@@ -480,6 +495,7 @@ impl Recording<'_> {
                     .env
                     .get(*flag)
                     .cloned()
+                    .or_else(|| self.scenario.config.get(*flag).map(|it| it.to_string()))
                     .unwrap_or_else(|| "unset".into());
                 (flag.to_string(), value)
             })
@@ -487,6 +503,13 @@ impl Recording<'_> {
         let mut notes = Vec::new();
         if let Some(scenario_notes) = &self.scenario.notes {
             notes.push(scenario_notes.trim().to_string());
+        }
+        for (path, contents) in &invocation.files {
+            notes.push(format!(
+                "File written before the run, {}: {}",
+                context.portable(&path.display().to_string()),
+                context.portable(contents.trim())
+            ));
         }
         notes.push(format!(
             "Run: the CLI {} after {:.1}s. The mock model answered {} request(s): {}.",

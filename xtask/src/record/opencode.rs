@@ -101,7 +101,7 @@ fn invocation(context: &RunContext, scenario: &Scenario) -> CliInvocation {
         &config_home.join("opencode/opencode.json"),
         &serde_json::to_string_pretty(&config).unwrap_or_default(),
     );
-    CliInvocation { args, env }
+    CliInvocation { args, env, files: BTreeMap::new() }
 }
 
 /// A loopback port nobody listens on: bound, read and released, so a connect is refused at once.

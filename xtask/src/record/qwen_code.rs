@@ -71,7 +71,7 @@ fn invocation(context: &RunContext, scenario: &Scenario) -> CliInvocation {
         &context.home.join(".qwen/settings.json"),
         &serde_json::to_string_pretty(&settings).unwrap_or_default(),
     );
-    CliInvocation { args, env }
+    CliInvocation { args, env, files: BTreeMap::new() }
 }
 
 /// Writes a config file the CLI reads. The recipe signature cannot fail, so a failure is
