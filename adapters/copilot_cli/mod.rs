@@ -57,7 +57,8 @@
 //!   `coding_agent.metric.count` and their sum as the value.
 //! - Ids: `gen_ai.conversation.id` is the session (a span without it takes its trace's);
 //!   `github.copilot.interaction_id` (chat) and `github.copilot.user.message.interaction_id`
-//!   (the user message event, also set on its turn) → `coding_agent.prompt.id`;
+//!   (the user message event, also set on its turn; `execute_tool` spans carry none and take
+//!   their enclosing turn's) → `coding_agent.prompt.id`;
 //!   `github.copilot.service_request_id` → `coding_agent.request.id`; `enduser.pseudo.id` /
 //!   `enduser.id` → `coding_agent.user.id`. Chat attempts of one model round (same parent span,
 //!   interaction id and `github.copilot.turn_id`) are numbered by start time into
@@ -72,14 +73,18 @@
 //!   `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`,
 //!   `github.copilot.tool.parameters.command` (and `command` read out of the arguments) →
 //!   `coding_agent.shell.command`, `github.copilot.tool.parameters.file_path` (and
-//!   `path`/`file_path` of the arguments) → `coding_agent.file.path`; the text of the last user
+//!   `path`/`file_path` of the arguments) → `coding_agent.file.path`; sandbox decision
+//!   `command`/`denied_command` → `coding_agent.shell.command` and `denied_resource` →
+//!   `coding_agent.file.path`; the text of the last user
 //!   message of `invoke_agent`'s `gen_ai.input.messages` → `coding_agent.prompt.text` of its first
 //!   `user_prompt` record (of the turn when it has none), its assistant text of
 //!   `gen_ai.output.messages` → `coding_agent.response.text` of the turn; exception and hook
 //!   error messages and a failed span's status message → `coding_agent.error.message`. Known
 //!   content without a canonical key (the raw `gen_ai.input.messages`/`gen_ai.output.messages`,
 //!   `gen_ai.system_instructions`, `gen_ai.tool.definitions`, `gen_ai.tool.description`,
-//!   `process.executable.path`, sandbox policy paths) and every undeclared attribute stay vendor
+//!   `process.executable.path`, sandbox policy paths) and every undeclared attribute (also
+//!   `process.executable.name`, which Copilot gates as content in sandbox events, and the
+//!   configured skill, MCP server and custom agent name lists) stay vendor
 //!   attributes, which the privacy layer denies by default. Only ids, enumerations and counts
 //!   are declared metadata (`keep` rows).
 //! - Span names are metadata (`source.name`), so they are rebuilt from what is known to be a
@@ -275,8 +280,6 @@ const RULES: &[AttrRule] = &[
     keep("github.copilot.sandbox.enforcement_point"),
     keep("github.copilot.sandbox.platform"),
     keep("github.copilot.sandbox.backend"),
-    keep("github.copilot.sandbox.policy_source"),
-    keep("github.copilot.sandbox.degradation_reason"),
     keep("github.copilot.sandbox.denial_class"),
     keep("github.copilot.sandbox.denial_confidence"),
     keep("github.copilot.sandbox.bypass_source"),
