@@ -300,6 +300,7 @@ impl RecordBuilder {
                 name: name.to_owned(),
             }),
             item: Some(item.id),
+            vendor_metadata: Default::default(),
         };
         let (trace_id, span_id, parent_span_id): (&[u8], &[u8], &[u8]) = match item.data {
             ItemData::Log(it) => (&it.trace_id, &it.span_id, &[]),
@@ -362,6 +363,14 @@ impl RecordBuilder {
     /// Keeps a vendor attribute that has no canonical key, under `key`.
     pub fn vendor_attr(&mut self, key: &str, value: &AnyValue) -> &mut Self {
         let _ = self.record.vendor_attributes.insert(key.to_owned(), any_to_value(value));
+        self
+    }
+
+    /// Keeps a vendor attribute the adapter knows to be metadata (an id, a name, an
+    /// enumeration): unlike [`RecordBuilder::vendor_attr`], `metadata_only` keeps its value.
+    pub fn vendor_metadata(&mut self, key: &str, value: &AnyValue) -> &mut Self {
+        let _ = self.record.vendor_attributes.insert(key.to_owned(), any_to_value(value));
+        let _ = self.record.vendor_metadata.insert(key.to_owned());
         self
     }
 
@@ -522,6 +531,9 @@ pub enum Conv {
     StrList,
     /// A string holding a JSON array of strings (`"[\"end_turn\"]"`).
     JsonStrList,
+    /// Not mapped: kept as a vendor attribute under its own key, declared metadata so
+    /// `metadata_only` keeps its value (see [`keep`]).
+    VendorMetadata,
 }
 
 /// One row of an adapter's attribute table.
@@ -540,6 +552,12 @@ pub const fn rule(vendor_key: &'static str, canonical: &'static str, conv: Conv)
     AttrRule { vendor_key, canonical, conv }
 }
 
+/// A row keeping a vendor attribute the adapter knows to be metadata under its own key.
+/// Only for values that can never carry content: ids, fixed enumerations, product names.
+pub const fn keep(vendor_key: &'static str) -> AttrRule {
+    AttrRule { vendor_key, canonical: "", conv: Conv::VendorMetadata }
+}
+
 /// Converts a value by `conv`; `None` when it does not convert.
 pub fn convert(value: &AnyValue, conv: Conv) -> Option<Value> {
     match conv {
@@ -556,6 +574,7 @@ pub fn convert(value: &AnyValue, conv: Conv) -> Option<Value> {
             let text = value.as_str()?;
             serde_json::from_str::<Vec<String>>(text).ok().map(Value::StrList)
         }
+        Conv::VendorMetadata => Some(crate::adapter::any_to_value(value)),
     }
 }
 
@@ -582,6 +601,10 @@ pub fn apply_rules(
         };
         if matches!(kv.value, AnyValue::Empty) {
             // `{}` is how several exporters spell null: absent stays absent.
+            continue;
+        }
+        if rule.conv == Conv::VendorMetadata {
+            let _ = builder.vendor_metadata(&kv.key, &kv.value);
             continue;
         }
         match convert(&kv.value, rule.conv) {

@@ -210,8 +210,14 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
     let sessions = derive_sessions(&out.records);
     out.records.extend(sessions);
 
-    let report = privacy::apply_all(options.capture_mode, &mut out.records);
-    privacy_findings(&report, &mut out.findings);
+    // One report per vendor, so each finding names the vendor whose attributes it is about.
+    let mut reports: BTreeMap<&'static str, privacy::PrivacyReport> = BTreeMap::new();
+    for record in &mut out.records {
+        reports.entry(record.vendor).or_default().merge(privacy::apply(options.capture_mode, record));
+    }
+    for (vendor, report) in &reports {
+        privacy_findings(vendor, report, &mut out.findings);
+    }
 
     for item in &items {
         let vendor = vendor_of.get(&item.id).copied().unwrap_or(UNKNOWN_VENDOR);
@@ -436,6 +442,7 @@ fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
                 vendor_attributes: BTreeMap::new(),
                 source: None,
                 item: None,
+                vendor_metadata: Default::default(),
             }
         })
         .collect()
@@ -443,26 +450,26 @@ fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
 
 /// Reports what privacy removed, by key and count (never values): vendor attributes the
 /// adapters do not know are worth mapping, and secrets found are worth knowing about.
-fn privacy_findings(report: &privacy::PrivacyReport, findings: &mut Vec<Finding>) {
+fn privacy_findings(vendor: &'static str, report: &privacy::PrivacyReport, findings: &mut Vec<Finding>) {
     for (key, n) in &report.vendor_attributes_reduced {
         findings.push(Finding::new(
             "unknown_attribute_reduced",
             Level::Information,
             format!("vendor attribute `{key}` has no canonical key; its text was reduced to type and length in {n} record(s)"),
-        ));
+        ).for_vendor(vendor));
     }
     for (key, n) in &report.unknown_keys_removed {
         findings.push(Finding::new(
             "undeclared_canonical_key",
             Level::Violation,
             format!("attribute `{key}` is not in the schema; treated as content and removed from {n} record(s)"),
-        ));
+        ).for_vendor(vendor));
     }
     for (kind, n) in &report.secrets_scrubbed {
         findings.push(Finding::new(
             "secret_scrubbed",
             Level::Information,
             format!("{n} {} value(s) replaced by a placeholder", kind.as_str()),
-        ));
+        ).for_vendor(vendor));
     }
 }

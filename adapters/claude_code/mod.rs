@@ -42,10 +42,10 @@
 //! - `OTEL_SERVICE_NAME` rewrites `service.name` but not the scopes, so detection by scope
 //!   still finds Claude Code (`service_name_leak`), with a finding.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::adapter::{
-    apply_rules, as_i64, as_string, metric_record, passthrough, plain_number, rule, usd_number_to_micros, Adapter,
+    apply_rules, as_i64, as_string, keep, metric_record, passthrough, plain_number, rule, usd_number_to_micros, Adapter,
     AttrRule, Conv, Item, ItemData, Normalized, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
@@ -119,6 +119,57 @@ const STANDARD: &[AttrRule] = &[
     rule("body_ref", attr::FILE_PATH, Conv::Str),
     rule("start_type", attr::SESSION_START_TYPE, Conv::Str),
     rule("language", attr::LANGUAGE, Conv::Str),
+    // Vendor attributes known to be metadata: ids, enumerations, product names.
+    keep("anthropic.provider"),
+    keep("anthropic.custom_base_url"),
+    keep("message.uuid"),
+    keep("client_request_id"),
+    keep("permission_mode"),
+    keep("command_source"),
+    keep("mcp_server_scope"),
+    keep("plugin.name"),
+    keep("plugin.version"),
+    keep("plugin.scope"),
+    keep("plugin_id_hash"),
+    keep("marketplace.name"),
+    keep("enabled_via"),
+    keep("safe_mode"),
+    keep("is_plugin"),
+    keep("status"),
+    keep("transport_type"),
+    keep("server_scope"),
+    keep("trigger"),
+    keep("from_mode"),
+    keep("to_mode"),
+    keep("hook_event"),
+    keep("hook_type"),
+    keep("hook_source"),
+    keep("agent_type"),
+    keep("error_code"),
+    keep("error_name"),
+    keep("auth_method"),
+    keep("action"),
+    keep("mention_type"),
+    keep("cache_creation_5m_tokens"),
+    keep("cache_creation_1h_tokens"),
+    keep("managed_settings.trigger"),
+    keep("managed_settings.source_behavior"),
+    keep("managed_settings.helper.state"),
+    keep("managed_settings.helper.applied"),
+    keep("query_source_safe"),
+    keep("tool_name_safe"),
+    keep("bash_command_class"),
+    keep("gen_ai.operation.name"),
+    keep("gen_ai.provider.name"),
+    keep("gen_ai.conversation.id"),
+    keep("llm_request.context"),
+    keep("stop_reason"),
+    keep("response.has_tool_call"),
+    keep("agent_id"),
+    keep("parent_agent_id"),
+    keep("message.id"),
+    keep("request_body_id"),
+    keep("parent.source"),
 ];
 
 /// Keys read by hand (identity, session, names, uncached input tokens) or dropped as
@@ -158,6 +209,7 @@ const KNOWN_PASSTHROUGH_EVENTS: &[&str] = &[
     "retention_sweep",
     "startup",
     "exit",
+    "managed_settings_resolved",
 ];
 
 const REDACTED_PLACEHOLDERS: &[&str] = &["<REDACTED>", "[REDACTED]"];
@@ -173,56 +225,111 @@ impl Adapter for ClaudeCode {
 
     fn normalize(&self, items: &[Item<'_>]) -> Normalized {
         let mut out = Normalized::default();
-        let twins = EventTwins::collect(items);
         let mut unknown_names: HashSet<String> = HashSet::new();
+        // Events and metrics first: spans that describe the same call are merged into the
+        // event's record, whichever signal arrived first.
         for item in items {
             match item.data {
                 ItemData::Log(record) => map_event(item, record, &mut out, &mut unknown_names),
                 ItemData::Point { metric, .. } => map_metric(item, &metric.name, &mut out, &mut unknown_names),
-                ItemData::Span(span) => map_span(item, span, &twins, &mut out, &mut unknown_names),
+                ItemData::Span(_) => {}
+            }
+        }
+        let twins = EventTwins::index(&out, items);
+        for item in items {
+            if let ItemData::Span(span) = item.data {
+                map_span(item, span, &twins, &mut out, &mut unknown_names);
             }
         }
         out
     }
 }
 
-/// Ids of calls that events describe, so spans describing the same call are not counted twice.
+/// Where the event records of each call are, so a span describing the same call adds its
+/// details to that record instead of counting the call twice.
 #[derive(Default)]
 struct EventTwins {
-    request_ids: HashSet<String>,
-    tool_results: HashSet<String>,
-    tool_decisions: HashSet<String>,
+    /// Request id or client request id → index of the `api_request`/`api_error` record.
+    calls: HashMap<String, usize>,
+    /// Tool use id → index of the `tool_result` record.
+    tool_results: HashMap<String, usize>,
+    /// Tool use id → index of the `tool_decision` record.
+    tool_decisions: HashMap<String, usize>,
+    /// Span id of each `claude_code.tool` span → its tool use id (children carry none).
+    tool_span_ids: HashMap<Vec<u8>, String>,
 }
 
 impl EventTwins {
-    fn collect(items: &[Item<'_>]) -> EventTwins {
+    fn index(out: &Normalized, items: &[Item<'_>]) -> EventTwins {
         let mut twins = EventTwins::default();
-        for item in items {
-            let ItemData::Log(record) = item.data else { continue };
-            let name = event_name(record);
-            let text = |key: &str| item.attr(key).and_then(as_string).filter(|it| !it.is_empty());
-            match name.as_deref() {
-                Some("api_request" | "api_error") => {
-                    for key in ["request_id", "client_request_id"] {
-                        if let Some(id) = text(key) {
-                            let _ = twins.request_ids.insert(id);
-                        }
+        for (index, record) in out.records.iter().enumerate() {
+            let name = record.source.as_ref().map(|it| it.name.as_str()).unwrap_or("");
+            let text = |key: &str| match record.attributes.get(key) {
+                Some(Value::Str(it)) if !it.is_empty() => Some(it.clone()),
+                _ => None,
+            };
+            match name {
+                "claude_code.api_request" | "claude_code.api_error" => {
+                    if let Some(id) = text(attr::REQUEST_ID) {
+                        let _ = twins.calls.insert(id, index);
+                    }
+                    if let Some(Value::Str(id)) = record.vendor_attributes.get("client_request_id") {
+                        let _ = twins.calls.insert(id.clone(), index);
                     }
                 }
-                Some("tool_result") => {
-                    if let Some(id) = text("tool_use_id") {
-                        let _ = twins.tool_results.insert(id);
+                "claude_code.tool_result" => {
+                    if let Some(id) = text(attr::TOOL_CALL_ID) {
+                        let _ = twins.tool_results.insert(id, index);
                     }
                 }
-                Some("tool_decision") => {
-                    if let Some(id) = text("tool_use_id") {
-                        let _ = twins.tool_decisions.insert(id);
+                "claude_code.tool_decision" => {
+                    if let Some(id) = text(attr::TOOL_CALL_ID) {
+                        let _ = twins.tool_decisions.insert(id, index);
                     }
                 }
                 _ => {}
             }
         }
+        for item in items {
+            let ItemData::Span(span) = item.data else { continue };
+            if span.name == "claude_code.tool" && !span.span_id.is_empty() {
+                let id = ["tool_use_id", "gen_ai.tool.call.id"]
+                    .iter()
+                    .find_map(|key| item.attr(key).and_then(as_string).filter(|it| !it.is_empty()));
+                if let Some(id) = id {
+                    let _ = twins.tool_span_ids.insert(span.span_id.clone(), id);
+                }
+            }
+        }
         twins
+    }
+
+    /// The event record describing the same call as `span`, with a sentence saying which.
+    fn twin_of(&self, item: &Item<'_>, span: &Span) -> Option<(usize, String)> {
+        let text = |key: &str| item.attr(key).and_then(as_string).filter(|it| !it.is_empty());
+        let tool_use_id = || {
+            text("tool_use_id")
+                .or_else(|| text("gen_ai.tool.call.id"))
+                .or_else(|| self.tool_span_ids.get(&span.parent_span_id).cloned())
+        };
+        match span.name.as_str() {
+            "claude_code.llm_request" => ["request_id", "client_request_id"].iter().find_map(|key| {
+                let id = text(key)?;
+                let index = *self.calls.get(&id)?;
+                Some((index, "merged into the api_request event of the same request".to_owned()))
+            }),
+            "claude_code.tool" | "claude_code.tool.execution" => {
+                let id = tool_use_id()?;
+                let index = *self.tool_results.get(&id)?;
+                Some((index, "merged into the tool_result event of the same tool use".to_owned()))
+            }
+            "claude_code.tool.blocked_on_user" => {
+                let id = tool_use_id()?;
+                let index = *self.tool_decisions.get(&id)?;
+                Some((index, "merged into the tool_decision event of the same tool use".to_owned()))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -410,7 +517,8 @@ fn map_event(item: &Item<'_>, record: &LogRecord, out: &mut Normalized, unknown_
             let _ = builder.set(attr::API_BODY_DIRECTION, Value::Str(direction.to_owned()));
         }
         other => {
-            if !KNOWN_PASSTHROUGH_EVENTS.contains(&other) && unknown_names.insert(full_name.clone()) {
+            let known = kind != RecordKind::Passthrough || KNOWN_PASSTHROUGH_EVENTS.contains(&other);
+            if !known && unknown_names.insert(full_name.clone()) {
                 out.findings.push(
                     Finding::new(
                         "unknown_event_name",
@@ -502,22 +610,6 @@ fn map_span(
     unknown_names: &mut HashSet<String>,
 ) {
     let text = |key: &str| item.attr(key).and_then(as_string).filter(|it| !it.is_empty());
-    let twin = match span.name.as_str() {
-        "claude_code.llm_request" => ["request_id", "client_request_id"]
-            .iter()
-            .find_map(|key| text(key).filter(|id| twins.request_ids.contains(id)))
-            .map(|id| format!("the api_request event with request id {id} describes the same call")),
-        "claude_code.tool" => ["tool_use_id", "gen_ai.tool.call.id"]
-            .iter()
-            .find_map(|key| text(key).filter(|id| twins.tool_results.contains(id)))
-            .map(|id| format!("the tool_result event for tool use {id} describes the same call")),
-        "claude_code.tool.blocked_on_user" => None,
-        _ => None,
-    };
-    if let Some(reason) = twin {
-        out.ignored.push((item.id, reason));
-        return;
-    }
     let kind = match span.name.as_str() {
         "claude_code.interaction" => RecordKind::Turn,
         "claude_code.llm_request" => RecordKind::LlmCall,
@@ -562,8 +654,8 @@ fn map_span(
         "claude_code.tool" | "claude_code.tool.blocked_on_user" => tool_details(&mut builder),
         _ => {}
     }
-    // Span events (`gen_ai.request.attempt`, `tool.output`) are part of the span's item; the
-    // tool output event carries content, so it is kept only as a content key.
+    // Span events: `tool.output` (OTEL_LOG_TOOL_CONTENT) carries the tool's input and output,
+    // content kept only as the result key; `gen_ai.request.attempt` repeats span attributes.
     for event in &span.events {
         if event.name == "tool.output" {
             let text: Vec<String> = event.attributes.iter().filter_map(|it| as_string(&it.value)).collect();
@@ -572,5 +664,29 @@ fn map_span(
             }
         }
     }
-    out.records.push(builder.finish());
+    let record = builder.finish();
+    match twins.twin_of(item, span) {
+        Some((index, reason)) => {
+            // The event already counts this call: the span only adds what the event lacks
+            // (finish reasons, tool output, span ids), and is accounted as ignored.
+            if let Some(target) = out.records.get_mut(index) {
+                for (key, value) in record.attributes {
+                    if matches!(key, attr::TRACE_ID | attr::SPAN_ID | attr::PARENT_SPAN_ID | attr::SPAN_STATUS | attr::DURATION_MS) {
+                        continue;
+                    }
+                    let _ = target.attributes.entry(key).or_insert(value);
+                }
+                for (key, value) in record.vendor_attributes {
+                    if !target.vendor_attributes.contains_key(&key) {
+                        if record.vendor_metadata.contains(&key) {
+                            let _ = target.vendor_metadata.insert(key.clone());
+                        }
+                        let _ = target.vendor_attributes.insert(key, value);
+                    }
+                }
+            }
+            out.ignored.push((item.id, reason));
+        }
+        None => out.records.push(record),
+    }
 }

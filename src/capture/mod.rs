@@ -45,23 +45,23 @@ pub struct Capture {
 #[non_exhaustive]
 pub enum LoadError {
     /// Reading failed.
-    #[error("{path}: {source}")]
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The body did not decode.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Decode {
         /// The file (with `:LINE` for JSONL).
         path: String,
         /// What was wrong.
-        source: DecodeError,
+        cause: DecodeError,
     },
     /// The manifest did not parse.
-    #[error("{path}: invalid manifest: {message}")]
+    #[error("{}: invalid manifest: {message}", path.display())]
     Manifest {
         /// The manifest file.
         path: PathBuf,
@@ -69,7 +69,7 @@ pub enum LoadError {
         message: String,
     },
     /// The file name does not say what the file is.
-    #[error("{path}: {message}")]
+    #[error("{}: {message}", path.display())]
     Unrecognized {
         /// The file.
         path: PathBuf,
@@ -121,7 +121,7 @@ pub fn parse_body_name(name: &str) -> Option<BodyName> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
-    std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })
+    std::fs::read(path).map_err(|cause| LoadError::Io { path: path.to_owned(), cause })
 }
 
 /// Whether a folder is a capture (has a manifest or at least one numbered body file).
@@ -143,7 +143,7 @@ impl Capture {
         let manifest_path = dir.join(MANIFEST_FILE);
         let manifest = if manifest_path.is_file() {
             let text = std::fs::read_to_string(&manifest_path)
-                .map_err(|source| LoadError::Io { path: manifest_path.clone(), source })?;
+                .map_err(|cause| LoadError::Io { path: manifest_path.clone(), cause })?;
             match toml::from_str::<Manifest>(&text) {
                 Ok(it) => Some(it),
                 Err(error) => {
@@ -153,10 +153,10 @@ impl Capture {
         } else {
             None
         };
-        let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Io { path: dir.to_owned(), source })?;
+        let entries = std::fs::read_dir(dir).map_err(|cause| LoadError::Io { path: dir.to_owned(), cause })?;
         let mut bodies = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|source| LoadError::Io { path: dir.to_owned(), source })?;
+            let entry = entry.map_err(|cause| LoadError::Io { path: dir.to_owned(), cause })?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if !entry.path().is_file() {
                 continue;
@@ -195,19 +195,23 @@ impl Capture {
     }
 }
 
-fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, LoadError> {
+/// Reads a file and inflates it when it is gzip (by magic number, whatever its name says).
+fn read_inflated(path: &Path) -> Result<(Vec<u8>, bool), LoadError> {
     let bytes = read(path)?;
-    let gzip = otlp::is_gzip(&bytes);
-    let bytes = if gzip {
-        otlp::gunzip(&bytes, otlp::DEFAULT_BODY_LIMIT)
-            .map_err(|source| LoadError::Decode { path: path.display().to_string(), source })?
-    } else {
-        bytes
-    };
+    if !otlp::is_gzip(&bytes) {
+        return Ok((bytes, false));
+    }
+    let inflated = otlp::gunzip(&bytes, otlp::DEFAULT_BODY_LIMIT)
+        .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?;
+    Ok((inflated, true))
+}
+
+fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, LoadError> {
+    let (bytes, gzip) = read_inflated(path)?;
     let signal = match (body_name.signal, body_name.encoding) {
         (Some(signal), _) => signal,
         (None, Encoding::Json) => otlp::json::detect_signal(&bytes)
-            .map_err(|source| LoadError::Decode { path: path.display().to_string(), source })?,
+            .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?,
         (None, Encoding::Protobuf) => {
             return Err(LoadError::Unrecognized {
                 path: path.to_owned(),
@@ -216,22 +220,15 @@ fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, 
         }
     };
     let decoded = otlp::decode(signal, body_name.encoding, &bytes)
-        .map_err(|source| LoadError::Decode { path: path.display().to_string(), source })?;
+        .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?;
     Ok(Request { file: name, signal, encoding: body_name.encoding, gzip: gzip || body_name.gzip, decoded })
 }
 
 fn load_jsonl(path: &Path, name: &str) -> Result<Vec<Request>, LoadError> {
-    let bytes = read(path)?;
-    let gzip = otlp::is_gzip(&bytes);
-    let bytes = if gzip {
-        otlp::gunzip(&bytes, otlp::DEFAULT_BODY_LIMIT)
-            .map_err(|source| LoadError::Decode { path: path.display().to_string(), source })?
-    } else {
-        bytes
-    };
+    let (bytes, gzip) = read_inflated(path)?;
     let mut requests = Vec::new();
     for (line, res) in otlp::json::decode_lines(&bytes) {
-        let decoded = res.map_err(|source| LoadError::Decode { path: format!("{}:{line}", path.display()), source })?;
+        let decoded = res.map_err(|cause| LoadError::Decode { path: format!("{}:{line}", path.display()), cause })?;
         requests.push(Request {
             file: format!("{name}:{line}"),
             signal: decoded.request.signal(),
@@ -314,7 +311,7 @@ pub fn discover(path: &Path) -> Result<Vec<Input>, LoadError> {
     if !path.is_dir() {
         return Err(LoadError::Io {
             path: path.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+            cause: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
         });
     }
     let mut res = Vec::new();
@@ -334,7 +331,7 @@ fn collect_capture_dirs(dir: &Path, res: &mut Vec<Input>) -> Result<(), LoadErro
         res.push(Input::Dir(dir.to_owned()));
         return Ok(());
     }
-    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Io { path: dir.to_owned(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|cause| LoadError::Io { path: dir.to_owned(), cause })?;
     let mut dirs: Vec<PathBuf> = entries.flatten().map(|it| it.path()).filter(|it| it.is_dir()).collect();
     dirs.sort();
     for sub in dirs {

@@ -140,10 +140,12 @@ fn filter_canonical(mode: CaptureMode, record: &mut CanonicalRecord, report: &mu
 fn filter_vendor(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport) {
     let vendor_attributes = std::mem::take(&mut record.vendor_attributes);
     for (key, value) in vendor_attributes {
+        let declared_metadata = record.vendor_metadata.contains(&key) && is_scalar(&value);
         // The key survives in every mode but `minimal` (and in the report), so scrub it first.
         let key = scrub_text(&key, &mut report.secrets_scrubbed).into_owned();
         let kept = match mode {
             CaptureMode::Full => Some(value),
+            CaptureMode::MetadataOnly if declared_metadata => Some(value),
             CaptureMode::MetadataOnly => {
                 let reduced = reduce(value);
                 if reduced.changed {
@@ -161,6 +163,13 @@ fn filter_vendor(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut P
             record.vendor_attributes.entry(key).or_insert(value);
         }
     }
+}
+
+/// Whether a value is one scalar (a declared-metadata key may keep only such values: a list
+/// or map under a metadata key is still reduced, whatever the adapter said).
+fn is_scalar(value: &Value) -> bool {
+    value.bytes_len().is_none()
+        && matches!(value, Value::Str(_) | Value::Int(_) | Value::Double(_) | Value::Bool(_))
 }
 
 /// A vendor value after `metadata_only`, and whether reduction changed it.

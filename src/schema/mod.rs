@@ -193,6 +193,11 @@ pub struct CanonicalRecord {
     /// The item's position, for accounting; not part of the serialized contract.
     #[serde(skip)]
     pub item: Option<crate::capture::ItemId>,
+    /// Keys of `vendor_attributes` the adapter declared metadata (ids, names, enumerations it
+    /// knows carry no content): `metadata_only` keeps their scalar values instead of reducing
+    /// them. Not serialized; an adapter must list a key explicitly for it to count.
+    #[serde(skip)]
+    pub vendor_metadata: std::collections::BTreeSet<String>,
 }
 
 impl Value {

@@ -1,5 +1,7 @@
 //! The one integration-test binary; a module per topic.
 
+mod adapters;
+mod cli;
 mod corpus;
 mod decode;
 mod encodings;

@@ -396,6 +396,7 @@ fn record(attributes: BTreeMap<&'static str, Value>, vendor_attributes: BTreeMap
             name: "claude_code.tool_result".to_owned(),
         }),
         item: None,
+        vendor_metadata: Default::default(),
     }
 }
 

@@ -42,6 +42,12 @@ enum Command {
         #[arg(long)]
         strace: bool,
     },
+    /// Regenerate files derived from the code (`docs/schema.md`); `--check` fails if stale.
+    Codegen {
+        /// Fail instead of writing when a generated file is out of date.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -69,7 +75,26 @@ fn main() -> Result<()> {
                 command_line: command_line(),
             })
         }
+        Command::Codegen { check } => codegen(check),
     }
+}
+
+/// Writes (or with `check`, compares) every generated file.
+fn codegen(check: bool) -> Result<()> {
+    let root = record::xtask_dir().parent().map(PathBuf::from).unwrap_or_default();
+    let generated = [(root.join("docs/schema.md"), codetel::schema::document::document())];
+    for (path, expected) in generated {
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        if actual == expected {
+            continue;
+        }
+        if check {
+            bail!("{} is stale: run `cargo xtask codegen`", path.display());
+        }
+        std::fs::write(&path, expected)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// The command as a person would type it again, e.g. `cargo xtask record claude_code --all`.
