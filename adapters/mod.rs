@@ -2,11 +2,12 @@
 //! line in [`ALL`]. Each adapter lives in its own folder, mounted here with `mod`.
 
 mod claude_code;
+mod qwen_code;
 
 use crate::adapter::Adapter;
 
 /// Every adapter, sorted by name. Detection breaks ties in this order.
-pub static ALL: &[&'static dyn Adapter] = &[&claude_code::ClaudeCode];
+pub static ALL: &[&'static dyn Adapter] = &[&claude_code::ClaudeCode, &qwen_code::QwenCode];
 
 /// The adapter with this vendor id.
 pub fn by_name(name: &str) -> Option<&'static dyn Adapter> {

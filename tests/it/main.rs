@@ -6,5 +6,6 @@ mod corpus;
 mod decode;
 mod encodings;
 mod privacy;
+mod qwen_code;
 mod schema;
 mod support;
