@@ -9,5 +9,6 @@ mod encodings;
 mod privacy;
 mod qwen_code;
 mod schema;
+mod semantics;
 mod support;
 mod vendors;
