@@ -7,6 +7,7 @@ mod corpus;
 mod decode;
 mod encodings;
 mod privacy;
+mod properties;
 mod qwen_code;
 mod schema;
 mod semantics;
