@@ -737,7 +737,12 @@ fn set_decision(builder: &mut RecordBuilder, item: &Item<'_>, out: &mut Normaliz
                 Finding::new(
                     "unknown_decision",
                     Level::Improvement,
-                    format!("tool decision `{raw}` is not one the adapter knows; kept as a vendor attribute"),
+                    // The value is not quoted: an unknown value is vendor text, which findings never carry
+                    // (it stays in the vendor attribute, where the capture mode decides).
+                    format!(
+                        "tool decision of {} characters is not one the adapter knows; kept as a vendor attribute",
+                        raw.chars().count()
+                    ),
                 )
                 .for_vendor(VENDOR)
                 .at(item.location("decision")),
