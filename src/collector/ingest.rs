@@ -1,0 +1,518 @@
+//! One request in, one transaction out: decode, normalize, derive metric deltas against the
+//! stored stream state, store the raw request and its records together, queue them for the
+//! upstream, and only then say what to acknowledge.
+//!
+//! Transport-blind: the HTTP and gRPC receivers both hand over an [`Incoming`] and turn the
+//! [`Ack`] or [`IngestError`] into their own responses.
+//!
+//! Duplicates: the key is the SHA-256 of the decompressed body, per tenant and signal. A
+//! retried batch is acknowledged again with the first acknowledgement and stores nothing
+//! (OTLP says duplicates are expected: clients retry without knowing whether a batch landed).
+//!
+//! Metric deltas: the pipeline computes `coding_agent.metric.delta` within one request; here
+//! it is recomputed against the last point of each stream stored in `metric_streams`, so a
+//! cumulative counter re-exported after a restart of the CLI or of the collector adds only
+//! its increase, and a point older than the last one seen (a stale re-send) adds nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use crate::adapter::{self, Item, ItemData};
+use crate::capture::{Capture, ItemId, Request};
+use crate::normalize::{self, Options, UNKNOWN_VENDOR};
+use crate::otlp::{self, DecodeError, Encoding, KeyValue, Signal, Temporality};
+use crate::schema::{attributes as attr, CanonicalRecord, RecordKind, Value};
+use crate::store::sessions::IdentityPolicy;
+use crate::store::{NewRecord, NewRequest, Store, StoreError, StreamState};
+
+use super::canonical_otlp::{self, Outgoing};
+use super::record::Recorder;
+
+/// The longest partial-success message sent back (the OTLP response-size rule wants small
+/// responses; the reasons are summarized, never listed one per item).
+pub const MAX_MESSAGE_CHARS: usize = 1024;
+
+/// How a request arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// OTLP/HTTP.
+    Http,
+    /// OTLP/gRPC.
+    Grpc,
+}
+
+impl Transport {
+    /// `http` or `grpc`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Grpc => "grpc",
+        }
+    }
+}
+
+/// A request as the receivers hand it over: authenticated, size-checked, decompressed.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The tenant of the authenticated token.
+    pub tenant: String,
+    /// How it arrived.
+    pub transport: Transport,
+    /// `POST` (HTTP) or `POST` with the gRPC method as path.
+    pub method: String,
+    /// `/v1/logs`, or the gRPC method path.
+    pub path: String,
+    /// The signal.
+    pub signal: Signal,
+    /// The body encoding.
+    pub encoding: Encoding,
+    /// The body as received: gzip-compressed when `gzip`.
+    pub raw_body: Vec<u8>,
+    /// Whether it arrived gzip-compressed.
+    pub gzip: bool,
+    /// The decompressed body.
+    pub body: Vec<u8>,
+    /// Request headers, lowercase names, authentication already removed.
+    pub headers: BTreeMap<String, String>,
+    /// Arrival time, Unix nanoseconds.
+    pub received_unix_nano: u64,
+}
+
+/// What to acknowledge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    /// The stored request's id (the first one's, for a duplicate).
+    pub request_id: i64,
+    /// Items rejected (decoder plus adapters): `rejected_<items>` of the partial success.
+    pub rejected: usize,
+    /// The partial-success message; `None` for a full success.
+    pub message: Option<String>,
+    /// Whether this body was already stored (a retry).
+    pub duplicate: bool,
+    /// Canonical records stored.
+    pub records: usize,
+}
+
+/// Why a request was not accepted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The body could not be decoded: a 400 / `INVALID_ARGUMENT`, not retryable.
+    #[error("{0}")]
+    BadData(#[from] DecodeError),
+    /// The forwarding queue is full: a 503 / `UNAVAILABLE`, retryable.
+    #[error("the forwarding queue holds {0} payloads waiting for the upstream; try again later")]
+    QueueFull(usize),
+    /// The database failed: a 500 / `INTERNAL`... except that nothing was acknowledged, so the
+    /// client may retry.
+    #[error("storage failed: {0}")]
+    Storage(#[from] StoreError),
+}
+
+/// Forwarding, as ingest sees it: the payload encoding and the queue bound.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardQueueing {
+    /// Encode payloads as protobuf (`http/protobuf`, `grpc`) rather than JSON.
+    pub protobuf: bool,
+    /// The most pending payloads before new requests are refused with 503.
+    pub max_pending: usize,
+}
+
+/// The shared ingest state.
+pub struct Ingestor {
+    store: Mutex<Store>,
+    options: Options,
+    keep_raw_bodies: bool,
+    identity: IdentityPolicy,
+    forward: Option<ForwardQueueing>,
+    recorder: Option<Mutex<Recorder>>,
+    /// Wakes the forwarder when a payload was queued.
+    pub queued: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Ingestor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingestor")
+            .field("capture_mode", &self.options.capture_mode)
+            .field("keep_raw_bodies", &self.keep_raw_bodies)
+            .field("forward", &self.forward)
+            .finish_non_exhaustive()
+    }
+}
+
+struct MetricPoint {
+    index: usize,
+    stream: String,
+    temporality: Temporality,
+}
+
+impl Ingestor {
+    /// Builds the ingest state.
+    pub fn new(
+        store: Store,
+        options: Options,
+        keep_raw_bodies: bool,
+        identity: IdentityPolicy,
+        forward: Option<ForwardQueueing>,
+        record_dir: Option<PathBuf>,
+    ) -> Result<Ingestor, std::io::Error> {
+        let recorder = match record_dir {
+            Some(dir) => Some(Mutex::new(Recorder::new(dir)?)),
+            None => None,
+        };
+        Ok(Ingestor {
+            store: Mutex::new(store),
+            options,
+            keep_raw_bodies,
+            identity,
+            forward,
+            recorder,
+            queued: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Runs `f` with the database (queries, the forwarder's queue updates).
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let mut guard = match self.store.lock() {
+            Ok(it) => it,
+            // A panic while holding the lock cannot leave a half-written request: the
+            // transaction rolls back when dropped. The connection is still usable.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// The identity policy sessions are shown with.
+    pub fn identity(&self) -> &IdentityPolicy {
+        &self.identity
+    }
+
+    /// Decodes, normalizes and stores one request; returns what to acknowledge. Blocking
+    /// (SQLite, CPU): call it from a blocking thread.
+    pub fn ingest(&self, incoming: &Incoming) -> Result<Ack, IngestError> {
+        let decoded = otlp::decode(incoming.signal, incoming.encoding, &incoming.body)?;
+        let body_sha256 = hex(&Sha256::digest(&incoming.body));
+        let items = decoded.request.item_count() + decoded.rejected_items();
+        let file_placeholder = String::new();
+        let capture = Capture {
+            path: PathBuf::from("collector"),
+            manifest: None,
+            requests: vec![Request {
+                file: file_placeholder,
+                signal: incoming.signal,
+                encoding: incoming.encoding,
+                gzip: incoming.gzip,
+                decoded,
+            }],
+        };
+        let (mut records, parents, metric_points, rejected, message) = self.produce(&capture);
+
+        let mut store = match self.store.lock() {
+            Ok(it) => it,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let tx = store.transaction()?;
+        if let Some(earlier) = tx.duplicate_of(&incoming.tenant, incoming.signal.as_str(), &body_sha256)? {
+            return Ok(Ack {
+                request_id: earlier.request_id,
+                rejected: earlier.rejected,
+                message: earlier.message,
+                duplicate: true,
+                records: 0,
+            });
+        }
+        if let Some(forward) = self.forward {
+            let pending = tx.pending_forwards()?;
+            if pending >= forward.max_pending {
+                return Err(IngestError::QueueFull(pending));
+            }
+        }
+        let request_id = tx.next_request_id()?;
+        let file = body_file_name(request_id, incoming.signal, incoming.encoding, incoming.gzip);
+        for record in &mut records {
+            if let Some(source) = &mut record.source {
+                source.file = file.clone();
+            }
+        }
+        apply_stream_state(&tx, &incoming.tenant, &mut records, &metric_points)?;
+
+        let headers_json = serde_json::to_string(&incoming.headers).unwrap_or_else(|_| "{}".to_owned());
+        let new_request = NewRequest {
+            tenant: &incoming.tenant,
+            received_unix_nano: incoming.received_unix_nano,
+            transport: incoming.transport.as_str(),
+            method: &incoming.method,
+            path: &incoming.path,
+            signal: incoming.signal.as_str(),
+            encoding: incoming.encoding.as_str(),
+            content_encoding: incoming.gzip.then_some("gzip"),
+            headers_json: &headers_json,
+            body: self.keep_raw_bodies.then_some(&incoming.raw_body[..]),
+            body_sha256: &body_sha256,
+            items,
+            rejected,
+            message: message.as_deref(),
+        };
+        let id = tx.insert_request(&new_request, records.len())?;
+        let rows: Vec<NewRecord> = records
+            .iter()
+            .zip(&parents)
+            .map(|(record, parent)| NewRecord {
+                kind: record.kind.as_str().to_owned(),
+                vendor: record.vendor.to_owned(),
+                session_id: record.session_id.clone(),
+                parent_session_id: parent.clone(),
+                time_unix_nano: record.time_unix_nano,
+                json: serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned()),
+            })
+            .collect();
+        tx.insert_records(id, &incoming.tenant, &rows)?;
+        let mut queued = false;
+        if let Some(forward) = self.forward {
+            if !records.is_empty() {
+                let outgoing: Vec<Outgoing<'_>> = records
+                    .iter()
+                    .zip(&parents)
+                    .map(|(record, parent)| Outgoing { record, parent_session_id: parent.as_deref() })
+                    .collect();
+                let request = canonical_otlp::to_otlp(&outgoing, incoming.received_unix_nano);
+                let payload = if forward.protobuf {
+                    otlp::encode::to_protobuf(&request)
+                } else {
+                    otlp::encode::to_json(&request)
+                };
+                tx.enqueue_forward(id, &payload)?;
+                queued = true;
+            }
+        }
+        tx.commit()?;
+        drop(store);
+
+        if queued {
+            self.queued.notify_one();
+        }
+        if let Some(recorder) = &self.recorder {
+            let mut recorder = match recorder.lock() {
+                Ok(it) => it,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            // The request is already durable in the database; a recording failure must not
+            // turn its acknowledgement into an error (the client would retry a stored batch).
+            if let Err(error) = recorder.write(incoming) {
+                eprintln!("codetel collect: --record: {error}");
+            }
+        }
+        Ok(Ack { request_id: id, rejected, message, duplicate: false, records: records.len() })
+    }
+
+    /// Normalizes (or, for forwarded canonical records, reads back) one request.
+    #[allow(clippy::type_complexity)]
+    fn produce(
+        &self,
+        capture: &Capture,
+    ) -> (Vec<CanonicalRecord>, Vec<Option<String>>, Vec<MetricPoint>, usize, Option<String>) {
+        let Some(request) = capture.requests.first() else { return Default::default() };
+        if canonical_otlp::is_forwarded(&request.decoded.request) {
+            let import = canonical_otlp::from_otlp(&request.decoded.request, self.options.capture_mode);
+            let decoder_rejected = request.decoded.rejected_items();
+            let rejected = import.rejected.len() + decoder_rejected;
+            let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+            for reason in import.rejected {
+                *reasons.entry(reason).or_default() += 1;
+            }
+            if decoder_rejected > 0 {
+                let _ = reasons.insert("undecodable".to_owned(), decoder_rejected);
+            }
+            let message = summarize(rejected, 0, &reasons);
+            let (records, parents) = import.records.into_iter().map(|it| (it.record, it.parent_session_id)).unzip();
+            return (records, parents, Vec::new(), rejected, message);
+        }
+
+        let output = normalize::normalize(capture, &self.options);
+        let items = adapter::items(capture);
+        let by_id: HashMap<ItemId, &Item<'_>> = items.iter().map(|it| (it.id, it)).collect();
+        // Sessions are derived at query time from every stored record, not per request.
+        let records: Vec<CanonicalRecord> =
+            output.records.into_iter().filter(|it| it.kind != RecordKind::Session).collect();
+        let mut parents = Vec::with_capacity(records.len());
+        let mut points = Vec::new();
+        for (index, record) in records.iter().enumerate() {
+            let item = record.item.and_then(|id| by_id.get(&id));
+            parents.push(item.and_then(|it| self.identity.parent_session_id(it, record)));
+            let Some(item) = item else { continue };
+            let ItemData::Point { metric, point } = item.data else { continue };
+            if !record.attributes.contains_key(attr::METRIC_VALUE) {
+                continue;
+            }
+            let Some(temporality) = metric.data.temporality() else { continue };
+            points.push(MetricPoint {
+                index,
+                stream: stream_key(item, &metric.name, point.attributes(), metric.data.kind_name()),
+                temporality,
+            });
+        }
+        let rejected = output.accounting.totals.rejected;
+        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+        for (reason, n) in &output.accounting.reasons {
+            if let Some(reason) = reason.strip_prefix("rejected: ") {
+                *reasons.entry(reason.to_owned()).or_default() += n;
+            }
+        }
+        let unclaimed = output.accounting.by_vendor.get(UNKNOWN_VENDOR).map(|it| it.ignored).unwrap_or(0);
+        let message = summarize(rejected, unclaimed, &reasons);
+        (records, parents, points, rejected, message)
+    }
+}
+
+/// The partial-success message: rejected items by reason (most frequent first), and a
+/// warning when no adapter claimed some items (accepted and stored raw, not normalized).
+fn summarize(rejected: usize, unclaimed: usize, reasons: &BTreeMap<String, usize>) -> Option<String> {
+    if rejected == 0 && unclaimed == 0 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if rejected > 0 {
+        let mut sorted: Vec<(&String, &usize)> = reasons.iter().collect();
+        sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let listed: Vec<String> = sorted.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
+        parts.push(format!("{rejected} item(s) rejected: {}", listed.join("; ")));
+    }
+    if unclaimed > 0 {
+        parts.push(format!(
+            "{unclaimed} item(s) accepted and stored raw but not normalized: no codetel adapter recognizes their sender"
+        ));
+    }
+    let mut message = parts.join(". ");
+    if message.chars().count() > MAX_MESSAGE_CHARS {
+        message = message.chars().take(MAX_MESSAGE_CHARS - 3).collect::<String>() + "...";
+    }
+    Some(message)
+}
+
+/// `NNNN-<signal>.<json|pb>[.gz]`, the corpus name of a stored request.
+pub fn body_file_name(request_id: i64, signal: Signal, encoding: Encoding, gzip: bool) -> String {
+    format!("{request_id:04}-{}.{}{}", signal.as_str(), encoding.extension(), if gzip { ".gz" } else { "" })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    otlp::hex_id(bytes)
+}
+
+/// A metric stream's identity, as OTLP defines it: resource, scope, metric name and type,
+/// point attributes (all sorted, so attribute order does not split a stream). Hashed, so the
+/// stored key carries no attribute values.
+fn stream_key(item: &Item<'_>, name: &str, point_attributes: &[KeyValue], kind: &str) -> String {
+    let sorted = |attributes: &[KeyValue]| {
+        let mut parts: Vec<String> = attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
+        parts.sort();
+        parts.join(",")
+    };
+    let text = format!(
+        "{}|{}|{}|{}|{}",
+        sorted(&item.resource.attributes),
+        item.scope.name,
+        name,
+        kind,
+        sorted(point_attributes)
+    );
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+fn value_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Int(it) => Some(it.to_string()),
+        Value::Double(it) => serde_json::to_string(it).ok(),
+        _ => None,
+    }
+}
+
+fn parse_value(text: &str) -> Option<Value> {
+    match text.parse::<i64>() {
+        Ok(it) => Some(Value::Int(it)),
+        Err(_) => text.parse::<f64>().ok().map(Value::Double),
+    }
+}
+
+fn subtract(value: &Value, previous: &Value) -> Option<Value> {
+    match (value, previous) {
+        (Value::Int(a), Value::Int(b)) => Some(Value::Int(a.saturating_sub(*b))),
+        (Value::Int(a), Value::Double(b)) => Some(adapter::plain_number(*a as f64 - b)),
+        (Value::Double(a), Value::Int(b)) => Some(adapter::plain_number(a - *b as f64)),
+        (Value::Double(a), Value::Double(b)) => Some(adapter::plain_number(a - b)),
+        _ => None,
+    }
+}
+
+fn is_negative(value: &Value) -> bool {
+    match value {
+        Value::Int(it) => *it < 0,
+        Value::Double(it) => *it < 0.0,
+        _ => false,
+    }
+}
+
+fn zero_like(value: &Value) -> Value {
+    match value {
+        Value::Double(_) => Value::Double(0.0),
+        _ => Value::Int(0),
+    }
+}
+
+/// Recomputes `coding_agent.metric.delta` against the stored state of each stream and saves
+/// the new state. Same rules as the pipeline (a moved start time or a lower value is a reset
+/// and counts in full), plus the ones only a long-lived store needs: a point not newer than
+/// the last one stored is a re-send and adds nothing.
+fn apply_stream_state(
+    tx: &crate::store::StoreTx<'_>,
+    tenant: &str,
+    records: &mut [CanonicalRecord],
+    points: &[MetricPoint],
+) -> Result<(), StoreError> {
+    let mut by_stream: BTreeMap<&str, Vec<&MetricPoint>> = BTreeMap::new();
+    for point in points {
+        by_stream.entry(&point.stream).or_default().push(point);
+    }
+    for (stream, mut stream_points) in by_stream {
+        stream_points.sort_by_key(|it| (records[it.index].time_unix_nano, it.index));
+        let mut state = tx.stream(tenant, stream)?;
+        let mut changed = false;
+        for point in stream_points {
+            // Gauges and unspecified temporality: the pipeline adds no delta; neither do we.
+            if !matches!(point.temporality, Temporality::Delta | Temporality::Cumulative) {
+                continue;
+            }
+            let record = &mut records[point.index];
+            let Some(value) = record.attributes.get(attr::METRIC_VALUE).cloned() else { continue };
+            let Some(text) = value_text(&value) else { continue };
+            let time = record.time_unix_nano.unwrap_or(0);
+            let start = match record.attributes.get(attr::METRIC_START_TIME) {
+                Some(Value::Int(it)) => *it as u64,
+                _ => 0,
+            };
+            let previous = state.as_ref().and_then(|it| parse_value(&it.value).map(|value| (value, it)));
+            let (delta, newer) = match (point.temporality, previous) {
+                (_, Some((_, last))) if time <= last.time_unix_nano && time != 0 => (zero_like(&value), false),
+                (Temporality::Delta, _) => (value.clone(), true),
+                (Temporality::Cumulative, Some((last_value, last))) if last.start_time_unix_nano == start => {
+                    match subtract(&value, &last_value) {
+                        Some(delta) if !is_negative(&delta) => (delta, true),
+                        _ => (value.clone(), true),
+                    }
+                }
+                _ => (value.clone(), true),
+            };
+            let _ = record.attributes.insert(attr::METRIC_DELTA, delta);
+            if newer {
+                state = Some(StreamState { value: text, start_time_unix_nano: start, time_unix_nano: time });
+                changed = true;
+            }
+        }
+        if let (true, Some(state)) = (changed, &state) {
+            tx.save_stream(tenant, stream, state)?;
+        }
+    }
+    Ok(())
+}
