@@ -52,6 +52,11 @@ pub struct CollectArgs {
     /// Do not keep request bodies (only their hash); `codetel export` then has nothing to export.
     #[arg(long)]
     no_raw_bodies: bool,
+    /// Seconds during which a later log or trace request of the same session is normalized
+    /// together with an earlier one (span/event twins merge as in `normalize`); forwarding
+    /// waits this long. 0 normalizes each request alone.
+    #[arg(long, default_value_t = 60)]
+    merge_window_seconds: u64,
     /// Also write every request into this capture folder as it arrives (corpus layout).
     #[arg(long, value_name = "DIR")]
     record: Option<PathBuf>,
@@ -111,6 +116,7 @@ fn config(args: CollectArgs) -> anyhow::Result<Config> {
     config.max_body_bytes = args.max_body_bytes;
     config.max_in_flight = args.max_in_flight;
     config.keep_raw_bodies = !args.no_raw_bodies;
+    config.merge_window = Duration::from_secs(args.merge_window_seconds);
     config.record_dir = args.record;
     config.identity = args.identity.policy();
     let mut tokens: Option<Tokens> = None;

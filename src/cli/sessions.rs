@@ -30,9 +30,14 @@ pub struct IdentityArgs {
     /// Fall back to coding_agent.user.email when no user attribute is present.
     #[arg(long)]
     pub user_email: bool,
-    /// Input attribute naming a subagent's parent session (repeat; replaces the default list).
+    /// Input attribute naming a subagent's parent session (repeat; replaces the default list;
+    /// read when requests arrive, so it matters to `collect`).
     #[arg(long = "parent-session-attribute", value_name = "KEY")]
     pub parent_session_attributes: Vec<String>,
+    /// Input attribute naming the session a resumed session continues (repeat; replaces the
+    /// default list; read when requests arrive, so it matters to `collect`).
+    #[arg(long = "resumed-from-attribute", value_name = "KEY")]
+    pub resumed_from_attributes: Vec<String>,
 }
 
 impl IdentityArgs {
@@ -45,6 +50,9 @@ impl IdentityArgs {
         policy.use_email = self.user_email;
         if !self.parent_session_attributes.is_empty() {
             policy.parent_keys.clone_from(&self.parent_session_attributes);
+        }
+        if !self.resumed_from_attributes.is_empty() {
+            policy.resume_keys.clone_from(&self.resumed_from_attributes);
         }
         policy
     }

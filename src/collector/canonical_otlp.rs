@@ -7,7 +7,8 @@
 //! - severity ERROR (17) for `api_error`, INFO (9) otherwise;
 //! - attributes = the canonical attributes under their own keys, plus the record's envelope
 //!   under `codetel.*`: `codetel.record.session_id`, `codetel.record.capture_mode`,
-//!   `codetel.parent_session.id` (when the collector found one), `codetel.source.file`,
+//!   `codetel.parent_session.id` and `codetel.resumed_from_session.id` (when the collector
+//!   found them), `codetel.source.file`,
 //!   `.signal`, `.locator`, `.name`, and every surviving vendor attribute as
 //!   `codetel.vendor_attribute.<key>`.
 //!
@@ -38,6 +39,7 @@ const EVENT_NAME: &str = "event.name";
 const RECORD_SESSION_ID: &str = "codetel.record.session_id";
 const RECORD_CAPTURE_MODE: &str = "codetel.record.capture_mode";
 const PARENT_SESSION_ID: &str = "codetel.parent_session.id";
+const RESUMED_FROM_SESSION_ID: &str = "codetel.resumed_from_session.id";
 const SOURCE_FILE: &str = "codetel.source.file";
 const SOURCE_SIGNAL: &str = "codetel.source.signal";
 const SOURCE_LOCATOR: &str = "codetel.source.locator";
@@ -51,6 +53,8 @@ pub struct Outgoing<'a> {
     pub record: &'a CanonicalRecord,
     /// The parent session, when the collector's identity policy found one.
     pub parent_session_id: Option<&'a str>,
+    /// The session this one resumes, when the collector's identity policy found one.
+    pub resumed_from_session_id: Option<&'a str>,
 }
 
 /// Builds the OTLP logs request carrying `records`; `observed_unix_nano` is when they were stored.
@@ -103,6 +107,9 @@ fn log_record(outgoing: &Outgoing<'_>, observed_unix_nano: u64) -> LogRecord {
     attrs.push(kv(RECORD_CAPTURE_MODE, AnyValue::String(record.capture_mode.as_str().to_owned())));
     if let Some(parent) = outgoing.parent_session_id {
         attrs.push(kv(PARENT_SESSION_ID, AnyValue::String(parent.to_owned())));
+    }
+    if let Some(original) = outgoing.resumed_from_session_id {
+        attrs.push(kv(RESUMED_FROM_SESSION_ID, AnyValue::String(original.to_owned())));
     }
     if let Some(source) = &record.source {
         attrs.push(kv(SOURCE_FILE, AnyValue::String(source.file.clone())));
@@ -233,6 +240,8 @@ pub struct Imported {
     pub record: CanonicalRecord,
     /// The parent session the upstream found.
     pub parent_session_id: Option<String>,
+    /// The session the upstream found this one resumes.
+    pub resumed_from_session_id: Option<String>,
 }
 
 /// What reading forwarded records back produced.
@@ -293,6 +302,7 @@ fn read_record(vendor_name: Option<&str>, log: &LogRecord, mode: CaptureMode) ->
     };
     let mut upstream_mode = CaptureMode::MetadataOnly;
     let mut parent_session_id = None;
+    let mut resumed_from_session_id = None;
     let mut source = (None, None, None, None);
     for attribute in &log.attributes {
         let text = || attribute.value.as_str().map(str::to_owned);
@@ -303,6 +313,7 @@ fn read_record(vendor_name: Option<&str>, log: &LogRecord, mode: CaptureMode) ->
                 upstream_mode = text().as_deref().and_then(CaptureMode::parse).unwrap_or(CaptureMode::Minimal)
             }
             PARENT_SESSION_ID => parent_session_id = text(),
+            RESUMED_FROM_SESSION_ID => resumed_from_session_id = text(),
             SOURCE_FILE => source.0 = text(),
             SOURCE_SIGNAL => source.1 = text().as_deref().and_then(Signal::parse),
             SOURCE_LOCATOR => source.2 = text(),
@@ -330,5 +341,5 @@ fn read_record(vendor_name: Option<&str>, log: &LogRecord, mode: CaptureMode) ->
         record.source = Some(SourceRef { file, signal, locator, name });
     }
     let _ = crate::privacy::apply(upstream_mode.min(mode), &mut record);
-    Ok(Imported { record, parent_session_id })
+    Ok(Imported { record, parent_session_id, resumed_from_session_id })
 }

@@ -26,7 +26,7 @@ use crate::normalize::{self, Options, UNKNOWN_VENDOR};
 use crate::otlp::{self, DecodeError, Encoding, KeyValue, Signal, Temporality};
 use crate::schema::{attributes as attr, CanonicalRecord, RecordKind, Value};
 use crate::store::sessions::IdentityPolicy;
-use crate::store::{NewRecord, NewRequest, Store, StoreError, StreamState};
+use crate::store::{NewRecord, NewRequest, Store, StoreError, StreamState, WindowRequest};
 
 use super::canonical_otlp::{self, Outgoing};
 use super::record::Recorder;
@@ -129,6 +129,7 @@ pub struct Ingestor {
     identity: IdentityPolicy,
     forward: Option<ForwardQueueing>,
     recorder: Option<Mutex<Recorder>>,
+    merge_window: std::time::Duration,
     /// Wakes the forwarder when a payload was queued.
     pub queued: tokio::sync::Notify,
 }
@@ -141,6 +142,63 @@ impl std::fmt::Debug for Ingestor {
             .field("forward", &self.forward)
             .finish_non_exhaustive()
     }
+}
+
+/// The most earlier requests normalized together with a new one.
+pub const MAX_WINDOW_REQUESTS: usize = 256;
+
+/// An earlier request's records, normalized again with a later request of its sessions.
+struct Revision {
+    request_id: i64,
+    received_unix_nano: u64,
+    records: Vec<CanonicalRecord>,
+    parents: Vec<Option<String>>,
+    resumed_from: Vec<Option<String>>,
+}
+
+fn encoding_of(name: &str) -> Encoding {
+    if name == "json" {
+        Encoding::Json
+    } else {
+        Encoding::Protobuf
+    }
+}
+
+/// The distinct session ids of some records, sorted.
+fn session_ids(records: &[CanonicalRecord]) -> Vec<String> {
+    let mut ids: Vec<String> = records.iter().filter_map(|it| it.session_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn rows(records: &[CanonicalRecord], parents: &[Option<String>], resumed_from: &[Option<String>]) -> Vec<NewRecord> {
+    records
+        .iter()
+        .zip(parents.iter().zip(resumed_from))
+        .map(|(record, (parent, resumed_from))| NewRecord {
+            kind: record.kind.as_str().to_owned(),
+            vendor: record.vendor.to_owned(),
+            session_id: record.session_id.clone(),
+            parent_session_id: parent.clone(),
+            resumed_from_session_id: resumed_from.clone(),
+            time_unix_nano: record.time_unix_nano,
+            json: serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned()),
+        })
+        .collect()
+}
+
+/// What one request produced, before it is stored.
+#[derive(Default)]
+struct Produced {
+    records: Vec<CanonicalRecord>,
+    /// Per record: the parent session the identity policy found.
+    parents: Vec<Option<String>>,
+    /// Per record: the session it says it resumes.
+    resumed_from: Vec<Option<String>>,
+    metric_points: Vec<MetricPoint>,
+    rejected: usize,
+    message: Option<String>,
 }
 
 struct MetricPoint {
@@ -158,6 +216,7 @@ impl Ingestor {
         identity: IdentityPolicy,
         forward: Option<ForwardQueueing>,
         record_dir: Option<PathBuf>,
+        merge_window: std::time::Duration,
     ) -> Result<Ingestor, std::io::Error> {
         let recorder = match record_dir {
             Some(dir) => Some(Mutex::new(Recorder::new(dir)?)),
@@ -170,6 +229,7 @@ impl Ingestor {
             identity,
             forward,
             recorder,
+            merge_window,
             queued: tokio::sync::Notify::new(),
         })
     }
@@ -196,19 +256,21 @@ impl Ingestor {
         let decoded = otlp::decode(incoming.signal, incoming.encoding, &incoming.body)?;
         let body_sha256 = hex(&Sha256::digest(&incoming.body));
         let items = decoded.request.item_count() + decoded.rejected_items();
-        let file_placeholder = String::new();
+        let canonical = canonical_otlp::is_forwarded(&decoded.request);
         let capture = Capture {
             path: PathBuf::from("collector"),
             manifest: None,
             requests: vec![Request {
-                file: file_placeholder,
+                file: String::new(),
                 signal: incoming.signal,
                 encoding: incoming.encoding,
                 gzip: incoming.gzip,
                 decoded,
             }],
         };
-        let (mut records, parents, metric_points, rejected, message) = self.produce(&capture);
+        // Alone first: what the acknowledgement reports, and which sessions the request carries.
+        let alone = self.produce(&capture);
+        let sessions = session_ids(&alone.records);
 
         let mut store = match self.store.lock() {
             Ok(it) => it,
@@ -232,9 +294,31 @@ impl Ingestor {
         }
         let request_id = tx.next_request_id()?;
         let file = body_file_name(request_id, incoming.signal, incoming.encoding, incoming.gzip);
-        for record in &mut records {
-            if let Some(source) = &mut record.source {
-                source.file = file.clone();
+        let merges = !self.merge_window.is_zero()
+            && self.keep_raw_bodies
+            && incoming.signal != Signal::Metrics
+            && !canonical
+            && !sessions.is_empty();
+        let window = if merges {
+            let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
+            tx.window_requests(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS)?
+        } else {
+            Vec::new()
+        };
+        let rejected = alone.rejected;
+        let message = alone.message.clone();
+        let (produced, revisions) = if window.is_empty() {
+            (alone, Vec::new())
+        } else {
+            self.produce_window(&window, &capture, &file)
+        };
+        let Produced { mut records, parents, resumed_from, metric_points, .. } = produced;
+        // Forwarded records keep the source their first collector gave them.
+        if !canonical {
+            for record in &mut records {
+                if let Some(source) = &mut record.source {
+                    source.file.clone_from(&file);
+                }
             }
         }
         apply_stream_state(&tx, &incoming.tenant, &mut records, &metric_points)?;
@@ -255,36 +339,27 @@ impl Ingestor {
             items,
             rejected,
             message: message.as_deref(),
+            canonical,
         };
         let id = tx.insert_request(&new_request, records.len())?;
-        let rows: Vec<NewRecord> = records
-            .iter()
-            .zip(&parents)
-            .map(|(record, parent)| NewRecord {
-                kind: record.kind.as_str().to_owned(),
-                vendor: record.vendor.to_owned(),
-                session_id: record.session_id.clone(),
-                parent_session_id: parent.clone(),
-                time_unix_nano: record.time_unix_nano,
-                json: serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned()),
-            })
-            .collect();
-        tx.insert_records(id, &incoming.tenant, &rows)?;
+        tx.insert_records(id, &incoming.tenant, &rows(&records, &parents, &resumed_from))?;
+        let mut carried = sessions;
+        carried.extend(session_ids(&records));
+        carried.sort();
+        carried.dedup();
+        tx.insert_request_sessions(id, &incoming.tenant, &carried)?;
         let mut queued = false;
+        for revision in &revisions {
+            let revised_rows = rows(&revision.records, &revision.parents, &revision.resumed_from);
+            tx.replace_records(revision.request_id, &incoming.tenant, &revised_rows)?;
+            if let Some(forward) = self.forward {
+                let payload = self.payload(forward, &revision.records, &revision.parents, &revision.resumed_from, revision.received_unix_nano);
+                tx.revise_forward(revision.request_id, payload.as_deref(), self.forward_due_ms(revision.received_unix_nano))?;
+            }
+        }
         if let Some(forward) = self.forward {
-            if !records.is_empty() {
-                let outgoing: Vec<Outgoing<'_>> = records
-                    .iter()
-                    .zip(&parents)
-                    .map(|(record, parent)| Outgoing { record, parent_session_id: parent.as_deref() })
-                    .collect();
-                let request = canonical_otlp::to_otlp(&outgoing, incoming.received_unix_nano);
-                let payload = if forward.protobuf {
-                    otlp::encode::to_protobuf(&request)
-                } else {
-                    otlp::encode::to_json(&request)
-                };
-                tx.enqueue_forward(id, &payload)?;
+            if let Some(payload) = self.payload(forward, &records, &parents, &resumed_from, incoming.received_unix_nano) {
+                tx.enqueue_forward(id, &payload, self.forward_due_ms(incoming.received_unix_nano))?;
                 queued = true;
             }
         }
@@ -308,13 +383,104 @@ impl Ingestor {
         Ok(Ack { request_id: id, rejected, message, duplicate: false, records: records.len() })
     }
 
-    /// Normalizes (or, for forwarded canonical records, reads back) one request.
-    #[allow(clippy::type_complexity)]
-    fn produce(
+    /// When a request's payload may be sent: once its merge window has closed (plus a second,
+    /// so a revision and a send never race), immediately without a window.
+    fn forward_due_ms(&self, received_unix_nano: u64) -> i64 {
+        if self.merge_window.is_zero() {
+            return 0;
+        }
+        let received_ms = (received_unix_nano / 1_000_000) as i64;
+        received_ms + self.merge_window.as_millis() as i64 + 1000
+    }
+
+    /// The forwarding payload of some records (`None` when there are none).
+    fn payload(
         &self,
-        capture: &Capture,
-    ) -> (Vec<CanonicalRecord>, Vec<Option<String>>, Vec<MetricPoint>, usize, Option<String>) {
-        let Some(request) = capture.requests.first() else { return Default::default() };
+        forward: ForwardQueueing,
+        records: &[CanonicalRecord],
+        parents: &[Option<String>],
+        resumed_from: &[Option<String>],
+        received_unix_nano: u64,
+    ) -> Option<Vec<u8>> {
+        if records.is_empty() {
+            return None;
+        }
+        let outgoing: Vec<Outgoing<'_>> = records
+            .iter()
+            .zip(parents.iter().zip(resumed_from))
+            .map(|(record, (parent, resumed_from))| Outgoing {
+                record,
+                parent_session_id: parent.as_deref(),
+                resumed_from_session_id: resumed_from.as_deref(),
+            })
+            .collect();
+        let request = canonical_otlp::to_otlp(&outgoing, received_unix_nano);
+        Some(if forward.protobuf { otlp::encode::to_protobuf(&request) } else { otlp::encode::to_json(&request) })
+    }
+
+    /// Normalizes the merge window and the new request together, as one capture in arrival
+    /// order: what the new request produced, and the revised records of the earlier ones.
+    fn produce_window(&self, window: &[WindowRequest], capture: &Capture, file: &str) -> (Produced, Vec<Revision>) {
+        let mut requests = Vec::with_capacity(window.len() + 1);
+        let mut stored = Vec::with_capacity(window.len());
+        for earlier in window {
+            let (Some(signal), encoding) = (Signal::parse(&earlier.signal), encoding_of(&earlier.encoding)) else { continue };
+            let body = if earlier.gzip {
+                match otlp::gunzip(&earlier.body, otlp::DEFAULT_BODY_LIMIT) {
+                    Ok(it) => it,
+                    Err(_) => continue,
+                }
+            } else {
+                earlier.body.clone()
+            };
+            // It decoded when it arrived; if it no longer does, it keeps its records.
+            let Ok(decoded) = otlp::decode(signal, encoding, &body) else { continue };
+            requests.push(Request {
+                file: body_file_name(earlier.id, signal, encoding, earlier.gzip),
+                signal,
+                encoding,
+                gzip: earlier.gzip,
+                decoded,
+            });
+            stored.push(earlier);
+        }
+        let mut newest = capture.requests[0].clone();
+        file.clone_into(&mut newest.file);
+        requests.push(newest);
+        let combined = Capture { path: capture.path.clone(), manifest: None, requests };
+        let output = normalize::normalize(&combined, &self.options);
+        let items = adapter::items(&combined);
+        let by_id: HashMap<ItemId, &Item<'_>> = items.iter().map(|it| (it.id, it)).collect();
+        let mut buckets: Vec<Produced> = (0..combined.requests.len()).map(|_| Produced::default()).collect();
+        for record in output.records {
+            if record.kind == RecordKind::Session {
+                continue;
+            }
+            let Some(id) = record.item else { continue };
+            let item = by_id.get(&id);
+            let Some(bucket) = buckets.get_mut(id.request as usize) else { continue };
+            bucket.parents.push(item.and_then(|it| self.identity.parent_session_id(it, &record)));
+            bucket.resumed_from.push(item.and_then(|it| self.identity.resumed_from_session_id(it, &record)));
+            bucket.records.push(record);
+        }
+        let newest = buckets.pop().unwrap_or_default();
+        let revisions = stored
+            .into_iter()
+            .zip(buckets)
+            .map(|(earlier, bucket)| Revision {
+                request_id: earlier.id,
+                received_unix_nano: earlier.received_unix_nano,
+                records: bucket.records,
+                parents: bucket.parents,
+                resumed_from: bucket.resumed_from,
+            })
+            .collect();
+        (newest, revisions)
+    }
+
+    /// Normalizes (or, for forwarded canonical records, reads back) one request.
+    fn produce(&self, capture: &Capture) -> Produced {
+        let Some(request) = capture.requests.first() else { return Produced::default() };
         if canonical_otlp::is_forwarded(&request.decoded.request) {
             let import = canonical_otlp::from_otlp(&request.decoded.request, self.options.capture_mode);
             let decoder_rejected = request.decoded.rejected_items();
@@ -327,8 +493,13 @@ impl Ingestor {
                 let _ = reasons.insert("undecodable".to_owned(), decoder_rejected);
             }
             let message = summarize(rejected, 0, &reasons);
-            let (records, parents) = import.records.into_iter().map(|it| (it.record, it.parent_session_id)).unzip();
-            return (records, parents, Vec::new(), rejected, message);
+            let mut produced = Produced { rejected, message, ..Produced::default() };
+            for imported in import.records {
+                produced.records.push(imported.record);
+                produced.parents.push(imported.parent_session_id);
+                produced.resumed_from.push(imported.resumed_from_session_id);
+            }
+            return produced;
         }
 
         let output = normalize::normalize(capture, &self.options);
@@ -338,10 +509,12 @@ impl Ingestor {
         let records: Vec<CanonicalRecord> =
             output.records.into_iter().filter(|it| it.kind != RecordKind::Session).collect();
         let mut parents = Vec::with_capacity(records.len());
+        let mut resumed_from = Vec::with_capacity(records.len());
         let mut points = Vec::new();
         for (index, record) in records.iter().enumerate() {
             let item = record.item.and_then(|id| by_id.get(&id));
             parents.push(item.and_then(|it| self.identity.parent_session_id(it, record)));
+            resumed_from.push(item.and_then(|it| self.identity.resumed_from_session_id(it, record)));
             let Some(item) = item else { continue };
             let ItemData::Point { metric, point } = item.data else { continue };
             if !record.attributes.contains_key(attr::METRIC_VALUE) {
@@ -363,7 +536,7 @@ impl Ingestor {
         }
         let unclaimed = output.accounting.by_vendor.get(UNKNOWN_VENDOR).map(|it| it.ignored).unwrap_or(0);
         let message = summarize(rejected, unclaimed, &reasons);
-        (records, parents, points, rejected, message)
+        Produced { records, parents, resumed_from, metric_points: points, rejected, message }
     }
 }
 

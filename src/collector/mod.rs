@@ -70,8 +70,14 @@ pub struct Config {
     pub body_timeout: Duration,
     /// `Retry-After` seconds sent with 503.
     pub retry_after_seconds: u64,
-    /// Keep request bodies in the database (needed for `codetel export`).
+    /// Keep request bodies in the database (needed for `codetel export` and for the merge
+    /// window).
     pub keep_raw_bodies: bool,
+    /// How long after a log or trace request a later request of the same session is still
+    /// normalized together with it (so an adapter can merge a span into the event describing
+    /// the same call, as `normalize` does for a whole capture). Forwarding of a request waits
+    /// until its window has closed. Zero: every request is normalized alone.
+    pub merge_window: Duration,
     /// Write each request into this capture folder as it arrives.
     pub record_dir: Option<PathBuf>,
     /// Who the user is, which session is a subagent's parent.
@@ -98,6 +104,7 @@ impl Config {
             body_timeout: Duration::from_secs(30),
             retry_after_seconds: 1,
             keep_raw_bodies: true,
+            merge_window: Duration::from_secs(60),
             record_dir: None,
             identity: IdentityPolicy::default(),
             forward: None,
@@ -180,6 +187,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             config.identity.clone(),
             forward_queueing,
             record_dir.clone(),
+            if config.keep_raw_bodies { config.merge_window } else { Duration::ZERO },
         )
         .map_err(|cause| StartError::Io {
             what: format!("--record {}", record_dir.map(|it| it.display().to_string()).unwrap_or_default()),

@@ -10,9 +10,11 @@
 //!   encoding, content encoding, headers (authentication removed), the body as received, the
 //!   SHA-256 of the decompressed body (the duplicate key, unique per tenant and signal), and
 //!   the outcome that was acknowledged (rejected count and message);
-//! - `records`: the canonical records of each request as their JSON contract, with indexed
-//!   kind, vendor, session and time; derived `session` records are not stored but computed
-//!   at query time ([`sessions`]);
+//! - `records`: the canonical records of each request as their JSON contract, in pipeline
+//!   order, with indexed kind, vendor, session and time; derived `session` records are not
+//!   stored but computed at query time ([`sessions`]);
+//! - `request_sessions`: which sessions each request carried, to find the requests a new
+//!   one must be normalized together with (the merge window, see `collector::ingest`);
 //! - `metric_streams`: the last point seen of every metric stream, so a cumulative total
 //!   re-exported after a restart of either side is not counted twice;
 //! - `forward_queue`: OTLP payloads waiting for the upstream, with attempts and next-try time.
@@ -46,21 +48,31 @@ CREATE TABLE IF NOT EXISTS requests (
     rejected INTEGER NOT NULL,
     message TEXT,
     records INTEGER NOT NULL,
+    canonical INTEGER NOT NULL DEFAULT 0,
     UNIQUE (tenant, signal, body_sha256)
 );
+CREATE TABLE IF NOT EXISTS request_sessions (
+    request_id INTEGER NOT NULL REFERENCES requests (id),
+    tenant TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    PRIMARY KEY (request_id, session_id)
+);
+CREATE INDEX IF NOT EXISTS request_sessions_by_session ON request_sessions (tenant, session_id);
 CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY,
     request_id INTEGER NOT NULL REFERENCES requests (id),
+    seq INTEGER NOT NULL,
     tenant TEXT NOT NULL,
     kind TEXT NOT NULL,
     vendor TEXT NOT NULL,
     session_id TEXT,
     parent_session_id TEXT,
+    resumed_from_session_id TEXT,
     time_unix_nano INTEGER,
     record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_by_session ON records (tenant, session_id);
-CREATE INDEX IF NOT EXISTS records_by_request ON records (request_id);
+CREATE INDEX IF NOT EXISTS records_by_request ON records (request_id, seq);
 CREATE TABLE IF NOT EXISTS metric_streams (
     tenant TEXT NOT NULL,
     stream TEXT NOT NULL,
@@ -160,6 +172,25 @@ pub struct NewRequest<'a> {
     pub rejected: usize,
     /// The partial-success message acknowledged, if any.
     pub message: Option<&'a str>,
+    /// Canonical records forwarded by another codetel (read back, not normalized).
+    pub canonical: bool,
+}
+
+/// A stored request of the merge window: what is needed to decode it again.
+#[derive(Debug, Clone)]
+pub struct WindowRequest {
+    /// Row id.
+    pub id: i64,
+    /// Signal name.
+    pub signal: String,
+    /// Encoding name.
+    pub encoding: String,
+    /// Whether the body is gzip-compressed.
+    pub gzip: bool,
+    /// The body as received.
+    pub body: Vec<u8>,
+    /// Arrival time, Unix nanoseconds.
+    pub received_unix_nano: u64,
 }
 
 /// A stored request that was already acknowledged: what a duplicate delivery gets back.
@@ -184,6 +215,8 @@ pub struct NewRecord {
     pub session_id: Option<String>,
     /// Parent session id (subagents), from the collector's identity policy.
     pub parent_session_id: Option<String>,
+    /// The session this one resumes, from the collector's identity policy.
+    pub resumed_from_session_id: Option<String>,
     /// Time, Unix nanoseconds.
     pub time_unix_nano: Option<u64>,
     /// The canonical record's JSON.
@@ -239,6 +272,8 @@ pub struct StoredRecord {
     pub tenant: String,
     /// Parent session id, when the identity policy found one.
     pub parent_session_id: Option<String>,
+    /// The session this one resumes, when the identity policy found one.
+    pub resumed_from_session_id: Option<String>,
     /// The canonical record JSON.
     pub record: serde_json::Value,
 }
@@ -261,6 +296,8 @@ pub struct QueuedPayload {
 pub struct QueueCounts {
     /// Waiting to be sent (including retries).
     pub pending: usize,
+    /// Of those, how many already failed at least once and wait for a retry.
+    pub retrying: usize,
     /// Delivered.
     pub delivered: usize,
     /// Refused by the upstream with a status that must not be retried.
@@ -346,24 +383,25 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, request_id, tenant, parent_session_id, record FROM records
-                 WHERE (?1 IS NULL OR tenant = ?1) ORDER BY id",
+                "SELECT id, request_id, tenant, parent_session_id, resumed_from_session_id, record FROM records
+                 WHERE (?1 IS NULL OR tenant = ?1) ORDER BY request_id, seq",
             )
             .map_err(|cause| self.error(cause))?;
         let rows = stmt
             .query_map(params![tenant], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get::<_, String>(4)?))
+                Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get::<_, String>(5)?))
             })
             .map_err(|cause| self.error(cause))?;
         let mut res = Vec::new();
         for row in rows {
-            let (id, request_id, tenant, parent_session_id, text) = row.map_err(|cause| self.error(cause))?;
+            let (id, request_id, tenant, parent_session_id, resumed_from_session_id, text) =
+                row.map_err(|cause| self.error(cause))?;
             let record = serde_json::from_str(&text).map_err(|error| StoreError::Corrupt {
                 path: self.path.clone(),
                 id,
                 message: error.to_string(),
             })?;
-            res.push(StoredRecord { id, request_id, tenant, parent_session_id, record });
+            res.push(StoredRecord { id, request_id, tenant, parent_session_id, resumed_from_session_id, record });
         }
         Ok(res)
     }
@@ -418,7 +456,7 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT id, request_id, payload, attempts FROM forward_queue
-                 WHERE state = 'pending' AND next_attempt_unix_ms <= ?1 ORDER BY id LIMIT 1",
+                 WHERE state = 'pending' AND next_attempt_unix_ms <= ?1 ORDER BY request_id, id LIMIT 1",
                 [now_ms],
                 |row| {
                     Ok(QueuedPayload {
@@ -482,16 +520,21 @@ impl Store {
     pub fn queue_counts(&self) -> Result<QueueCounts, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT state, COUNT(*) FROM forward_queue GROUP BY state")
+            .prepare("SELECT state, COUNT(*), SUM(attempts > 0) FROM forward_queue GROUP BY state")
             .map_err(|cause| self.error(cause))?;
         let rows = stmt
-            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as usize)))
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as usize, row.get::<_, i64>(2)? as usize))
+            })
             .map_err(|cause| self.error(cause))?;
         let mut counts = QueueCounts::default();
         for row in rows {
-            let (state, n) = row.map_err(|cause| self.error(cause))?;
+            let (state, n, retried) = row.map_err(|cause| self.error(cause))?;
             match state.as_str() {
-                "pending" => counts.pending = n,
+                "pending" => {
+                    counts.pending = n;
+                    counts.retrying = retried;
+                }
                 "delivered" => counts.delivered = n,
                 _ => counts.failed += n,
             }
@@ -550,8 +593,8 @@ impl StoreTx<'_> {
             .tx
             .execute(
                 "INSERT INTO requests (tenant, received_unix_nano, transport, method, path, signal, encoding,
-                    content_encoding, headers, body, body_sha256, items, rejected, message, records)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    content_encoding, headers, body, body_sha256, items, rejected, message, records, canonical)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     request.tenant,
                     request.received_unix_nano as i64,
@@ -568,10 +611,79 @@ impl StoreTx<'_> {
                     request.rejected as i64,
                     request.message,
                     records as i64,
+                    request.canonical,
                 ],
             )
             .map_err(|cause| self.error(cause))?;
         Ok(self.tx.last_insert_rowid())
+    }
+
+    /// The requests a new one of `tenant` must be normalized with: earlier log and trace
+    /// requests (not forwarded canonical ones) received at or after `since_unix_nano` that
+    /// carried any of `sessions`, with their bodies, oldest first, at most `limit`.
+    pub fn window_requests(
+        &self,
+        tenant: &str,
+        sessions: &[String],
+        since_unix_nano: u64,
+        limit: usize,
+    ) -> Result<Vec<WindowRequest>, StoreError> {
+        let sessions_json = serde_json::to_string(sessions).unwrap_or_else(|_| "[]".to_owned());
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT id, signal, encoding, content_encoding, body, received_unix_nano FROM requests
+                 WHERE tenant = ?1 AND signal != 'metrics' AND canonical = 0 AND body IS NOT NULL
+                   AND received_unix_nano >= ?2
+                   AND id IN (SELECT request_id FROM request_sessions
+                              WHERE tenant = ?1 AND session_id IN (SELECT value FROM json_each(?3)))
+                 ORDER BY id DESC LIMIT ?4",
+            )
+            .map_err(|cause| self.error(cause))?;
+        let rows = stmt
+            .query_map(params![tenant, since_unix_nano as i64, sessions_json, limit as i64], |row| {
+                Ok(WindowRequest {
+                    id: row.get(0)?,
+                    signal: row.get(1)?,
+                    encoding: row.get(2)?,
+                    gzip: row.get::<_, Option<String>>(3)?.as_deref() == Some("gzip"),
+                    body: row.get(4)?,
+                    received_unix_nano: row.get::<_, i64>(5)? as u64,
+                })
+            })
+            .map_err(|cause| self.error(cause))?;
+        let mut res = Vec::new();
+        for row in rows {
+            res.push(row.map_err(|cause| self.error(cause))?);
+        }
+        res.reverse();
+        Ok(res)
+    }
+
+    /// Notes which sessions a request carried.
+    pub fn insert_request_sessions(&self, request_id: i64, tenant: &str, sessions: &[String]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO request_sessions (request_id, tenant, session_id) VALUES (?1, ?2, ?3)")
+            .map_err(|cause| self.error(cause))?;
+        for session in sessions {
+            let _ = stmt.execute(params![request_id, tenant, session]).map_err(|cause| self.error(cause))?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the records of an earlier request (normalized again with later requests of
+    /// its sessions).
+    pub fn replace_records(&self, request_id: i64, tenant: &str, records: &[NewRecord]) -> Result<(), StoreError> {
+        let _ = self
+            .tx
+            .execute("DELETE FROM records WHERE request_id = ?1", [request_id])
+            .map_err(|cause| self.error(cause))?;
+        self.insert_records(request_id, tenant, records)?;
+        self.tx
+            .execute("UPDATE requests SET records = ?2 WHERE id = ?1", params![request_id, records.len() as i64])
+            .map(|_| ())
+            .map_err(|cause| self.error(cause))
     }
 
     /// Inserts the records of a request.
@@ -579,20 +691,22 @@ impl StoreTx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "INSERT INTO records (request_id, tenant, kind, vendor, session_id, parent_session_id,
-                    time_unix_nano, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO records (request_id, seq, tenant, kind, vendor, session_id, parent_session_id,
+                    resumed_from_session_id, time_unix_nano, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(|cause| self.error(cause))?;
-        for record in records {
+        for (seq, record) in records.iter().enumerate() {
             let _ = stmt
                 .execute(params![
                     request_id,
+                    seq as i64,
                     tenant,
                     record.kind,
                     record.vendor,
                     record.session_id,
                     record.parent_session_id,
+                    record.resumed_from_session_id,
                     record.time_unix_nano.map(|it| it as i64),
                     record.json,
                 ])
@@ -640,12 +754,29 @@ impl StoreTx<'_> {
             .map_err(|cause| self.error(cause))
     }
 
-    /// Queues an OTLP payload for the upstream.
-    pub fn enqueue_forward(&self, request_id: i64, payload: &[u8]) -> Result<(), StoreError> {
+    /// Queues an OTLP payload for the upstream, to be sent from `not_before_ms` (Unix ms) on:
+    /// the end of the request's merge window, after which its records no longer change.
+    pub fn enqueue_forward(&self, request_id: i64, payload: &[u8], not_before_ms: i64) -> Result<(), StoreError> {
         self.tx
-            .execute("INSERT INTO forward_queue (request_id, payload) VALUES (?1, ?2)", params![request_id, payload])
+            .execute(
+                "INSERT INTO forward_queue (request_id, payload, next_attempt_unix_ms) VALUES (?1, ?2, ?3)",
+                params![request_id, payload, not_before_ms],
+            )
             .map(|_| ())
             .map_err(|cause| self.error(cause))
+    }
+
+    /// Replaces the not-yet-sent payload of a request whose records were revised (`None`:
+    /// it has no records any more, nothing to send).
+    pub fn revise_forward(&self, request_id: i64, payload: Option<&[u8]>, not_before_ms: i64) -> Result<(), StoreError> {
+        let _ = self
+            .tx
+            .execute("DELETE FROM forward_queue WHERE request_id = ?1 AND state = 'pending' AND attempts = 0", [request_id])
+            .map_err(|cause| self.error(cause))?;
+        match payload {
+            Some(payload) => self.enqueue_forward(request_id, payload, not_before_ms),
+            None => Ok(()),
+        }
     }
 
     /// Commits: from here on the request is durable and may be acknowledged.

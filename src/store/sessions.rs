@@ -16,8 +16,10 @@
 //! (configured attribute names, see [`IdentityPolicy::parent_keys`]) or, failing that, the
 //! session of the span its own spans are parented to; a chat is its parent or, failing that,
 //! the session itself. One chat with three subagents is one row with three children. A
-//! session that reuses a prompt id first seen in an earlier session (a resumed
-//! conversation that got a new session id) is linked into the earlier session's row.
+//! resumed conversation that got a new session id is linked into the original's row when
+//! the data allows: its records name the session they resume (configured attribute names,
+//! see [`IdentityPolicy::resume_keys`]), or they reuse a prompt id first seen in the
+//! earlier session.
 //!
 //! Usage: tokens and cost come from `llm_call` records; a session without any (metrics-only
 //! exports) falls back to the deltas of the `coding_agent.token.usage` and
@@ -46,6 +48,8 @@ pub struct IdentityPolicy {
     pub use_email: bool,
     /// Input attribute keys (record, then resource) naming a subagent's parent session.
     pub parent_keys: Vec<String>,
+    /// Input attribute keys naming the session a resumed session continues.
+    pub resume_keys: Vec<String>,
 }
 
 /// The default user attributes, in order.
@@ -55,12 +59,17 @@ pub const DEFAULT_USER_KEYS: [&str; 3] = [attr::USER_ID, "enduser.id", attr::USE
 pub const DEFAULT_PARENT_KEYS: [&str; 5] =
     ["coding_agent.parent_session.id", "parent_session.id", "parent.session.id", "session.parent_id", "parent_session_id"];
 
+/// The default resumed-from attributes.
+pub const DEFAULT_RESUME_KEYS: [&str; 4] =
+    ["coding_agent.session.resumed_from", "session.resumed_from", "resumed_from_session_id", "previous_session.id"];
+
 impl Default for IdentityPolicy {
     fn default() -> IdentityPolicy {
         IdentityPolicy {
             user_keys: DEFAULT_USER_KEYS.iter().map(|it| (*it).to_owned()).collect(),
             use_email: false,
             parent_keys: DEFAULT_PARENT_KEYS.iter().map(|it| (*it).to_owned()).collect(),
+            resume_keys: DEFAULT_RESUME_KEYS.iter().map(|it| (*it).to_owned()).collect(),
         }
     }
 }
@@ -68,7 +77,16 @@ impl Default for IdentityPolicy {
 impl IdentityPolicy {
     /// The parent session an input item names, if it names one other than its own session.
     pub fn parent_session_id(&self, item: &Item<'_>, record: &CanonicalRecord) -> Option<String> {
-        for key in &self.parent_keys {
+        Self::session_named(&self.parent_keys, item, record)
+    }
+
+    /// The session an input item says its session resumes, if any other than its own.
+    pub fn resumed_from_session_id(&self, item: &Item<'_>, record: &CanonicalRecord) -> Option<String> {
+        Self::session_named(&self.resume_keys, item, record)
+    }
+
+    fn session_named(keys: &[String], item: &Item<'_>, record: &CanonicalRecord) -> Option<String> {
+        for key in keys {
             let value = find_attr(item.attributes(), key).or_else(|| find_attr(&item.resource.attributes, key));
             if let Some(AnyValue::String(parent)) = value {
                 if !parent.is_empty() && Some(parent) != record.session_id.as_ref() {
@@ -271,6 +289,7 @@ struct SessionAcc {
     metric_usage: Figures,
     users: Option<(String, String)>,
     explicit_parent: Option<String>,
+    explicit_resumed_from: Option<String>,
     prompt_ids: BTreeSet<String>,
     parent_spans: BTreeSet<String>,
     records: Vec<usize>,
@@ -383,6 +402,9 @@ impl Chats {
             if acc.explicit_parent.is_none() {
                 acc.explicit_parent.clone_from(&stored.parent_session_id);
             }
+            if acc.explicit_resumed_from.is_none() {
+                acc.explicit_resumed_from.clone_from(&stored.resumed_from_session_id);
+            }
             if acc.users.is_none() {
                 acc.users = policy.user_of(record);
             }
@@ -425,11 +447,19 @@ impl Chats {
                 }
             }
         }
-        // Continuations: a later session reusing a prompt id of an earlier one.
+        // Continuations: a session naming the one it resumes, or a later session reusing a
+        // prompt id of an earlier one (one turn's records under two session ids).
+        let mut continuation_of: BTreeMap<Key, Key> = BTreeMap::new();
+        for (key, acc) in &sessions {
+            if let Some(original) = &acc.explicit_resumed_from {
+                if *original != key.1 && !parent.contains_key(key) {
+                    let _ = continuation_of.insert(key.clone(), (key.0.clone(), original.clone()));
+                }
+            }
+        }
         let mut first_by_prompt: BTreeMap<(String, String), Key> = BTreeMap::new();
         let mut ordered: Vec<&Key> = sessions.keys().collect();
         ordered.sort_by_key(|key| (sessions[*key].figures.start_unix_nano, (*key).clone()));
-        let mut continuation_of: BTreeMap<Key, Key> = BTreeMap::new();
         for key in ordered {
             for prompt in &sessions[key].prompt_ids {
                 match first_by_prompt.get(&(key.0.clone(), prompt.clone())) {

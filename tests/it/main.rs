@@ -2,6 +2,7 @@
 
 mod adapters;
 mod cli;
+mod collector;
 mod corpus;
 mod decode;
 mod encodings;
