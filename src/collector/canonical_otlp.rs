@@ -141,7 +141,7 @@ fn log_record(outgoing: &Outgoing<'_>, observed_unix_nano: u64) -> LogRecord {
 }
 
 fn parse_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -297,12 +297,12 @@ pub struct SessionsQuery {
 }
 
 /// The tenant filter of an API call: the token's tenant, or every tenant without auth.
-fn api_tenant(state: &HttpState, headers: &HeaderMap) -> Result<Option<String>, Response> {
+fn api_tenant(state: &HttpState, headers: &HeaderMap) -> Result<Option<String>, Box<Response>> {
     match &state.tokens {
         None => Ok(None),
         Some(_) => match tenant(state, headers) {
             Some(it) => Ok(Some(it)),
-            None => Err(unauthenticated(Encoding::Json)),
+            None => Err(Box::new(unauthenticated(Encoding::Json))),
         },
     }
 }
@@ -310,7 +310,7 @@ fn api_tenant(state: &HttpState, headers: &HeaderMap) -> Result<Option<String>, 
 async fn api_sessions(State(state): State<Arc<HttpState>>, headers: HeaderMap, Query(query): Query<SessionsQuery>) -> Response {
     let tenant = match api_tenant(&state, &headers) {
         Ok(it) => it,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let ingestor = state.ingestor.clone();
     let res = tokio::task::spawn_blocking(move || {
@@ -329,7 +329,7 @@ async fn api_sessions(State(state): State<Arc<HttpState>>, headers: HeaderMap, Q
 async fn api_session(State(state): State<Arc<HttpState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let tenant = match api_tenant(&state, &headers) {
         Ok(it) => it,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let ingestor = state.ingestor.clone();
     let lookup = id.clone();
@@ -348,7 +348,7 @@ async fn api_session(State(state): State<Arc<HttpState>>, headers: HeaderMap, Pa
 
 async fn api_status(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
     if let Err(response) = api_tenant(&state, &headers) {
-        return response;
+        return *response;
     }
     let ingestor = state.ingestor.clone();
     let res = tokio::task::spawn_blocking(move || {

@@ -136,10 +136,13 @@ async fn an_upstream_outage_and_a_restart_during_it_lose_nothing() {
     assert_same_records(&stored_records(&upstream_dir.join("codetel.db")), &stored_records(&db), "after the outage");
 }
 
+/// A scripted answer: status, `Retry-After`, body.
+type Answer = (u16, Option<&'static str>, &'static str);
+
 /// An upstream that answers from a script and counts calls.
 #[derive(Clone, Default)]
 struct Script {
-    answers: Arc<Mutex<VecDeque<(u16, Option<&'static str>, &'static str)>>>,
+    answers: Arc<Mutex<VecDeque<Answer>>>,
     calls: Arc<Mutex<Vec<String>>>,
 }
 
