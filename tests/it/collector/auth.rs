@@ -138,3 +138,47 @@ async fn the_tenant_comes_from_the_token_never_from_telemetry() {
     assert!(!records.is_empty());
     assert!(records.iter().all(|it| it.tenant == "acme"));
 }
+
+#[tokio::test]
+async fn the_binary_takes_tokens_from_a_file_or_the_environment_and_never_prints_them() {
+    let dir = temp_dir("auth_binary");
+    let db = dir.join("codetel.db");
+    let tokens_file = dir.join("tokens.txt");
+    std::fs::write(&tokens_file, "acme:file-token-0001\n").expect("write tokens");
+    let mut collector = super::process::start(
+        &db,
+        &["--auth-tokens-file", tokens_file.to_str().unwrap_or_default(), "--auth-tokens-env", "CODETEL_TEST_TOKENS"],
+        &[("CODETEL_TEST_TOKENS", "globex:env-token-0002")],
+    );
+    let client = client();
+    let url = format!("{}/v1/logs", collector.base);
+    for (token, status) in [("file-token-0001", 200), ("env-token-0002", 200), ("file-token-0002", 401)] {
+        let body = format!("{{\"resourceLogs\":[],\"token\":\"{status}{token}\"}}");
+        let reply = post(&client, &url, JSON, body.into_bytes(), &[("authorization", &format!("Bearer {token}"))]).await;
+        assert_eq!(reply.status, status, "{token}");
+    }
+    collector.signal("TERM");
+    assert!(collector.wait().success());
+    let stderr = collector.stderr().join("\n");
+    assert!(stderr.contains("authentication on"), "{stderr}");
+    for token in ["file-token-0001", "env-token-0002", "file-token-0002"] {
+        assert!(!stderr.contains(token), "a token was printed: {stderr}");
+    }
+    let store = codetel::store::Store::open_existing(&db).expect("db");
+    let tenants: Vec<String> = store.requests(None).expect("requests").into_iter().map(|it| it.tenant).collect();
+    assert_eq!(tenants, ["acme", "globex"]);
+
+    // Off loopback without tokens, the binary refuses to start and says why.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_codetel"))
+        .args(["collect", "--http", "0.0.0.0:0", "--db"])
+        .arg(dir.join("other.db"))
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("requires authentication"), "{stderr}");
+    // There is no option that takes a token itself.
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_codetel")).args(["collect", "--help"]).output().expect("run");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--auth-tokens-file") && !help.contains("--auth-token "), "{help}");
+}
