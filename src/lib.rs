@@ -8,6 +8,7 @@ pub mod adapter;
 #[path = "../adapters/mod.rs"]
 pub mod adapters;
 pub mod capture;
+pub mod collector;
 pub mod detect;
 pub mod finding;
 pub mod inspect;
@@ -15,3 +16,4 @@ pub mod normalize;
 pub mod otlp;
 pub mod privacy;
 pub mod schema;
+pub mod store;

@@ -2,6 +2,7 @@
 
 mod adapters;
 mod cli;
+mod collector;
 mod copilot_cli;
 mod corpus;
 mod decode;
