@@ -426,7 +426,8 @@ fn input_tokens(builder: &mut RecordBuilder, item: &Item<'_>) {
         Some(Value::Int(it)) => *it,
         _ => 0,
     };
-    let total = uncached + cached(attr::CACHE_READ_INPUT_TOKENS) + cached(attr::CACHE_CREATION_INPUT_TOKENS);
+    // Saturating: a vendor may send any int64, and normalizing never panics.
+    let total = uncached.saturating_add(cached(attr::CACHE_READ_INPUT_TOKENS)).saturating_add(cached(attr::CACHE_CREATION_INPUT_TOKENS));
     let _ = builder.set(attr::INPUT_TOKENS, Value::Int(total));
 }
 

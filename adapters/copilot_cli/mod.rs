@@ -863,7 +863,7 @@ fn chat_details(builder: &mut RecordBuilder, item: &Item<'_>, index: &TraceIndex
         let cached = count(builder, attr::CACHE_READ_INPUT_TOKENS).unwrap_or(0)
             + count(builder, attr::CACHE_CREATION_INPUT_TOKENS).unwrap_or(0);
         if cached > input {
-            let _ = builder.set(attr::INPUT_TOKENS, Value::Int(input + cached));
+            let _ = builder.set(attr::INPUT_TOKENS, Value::Int(input.saturating_add(cached)));
             out.findings.push(
                 Finding::new(
                     "input_tokens_exclude_cache",
