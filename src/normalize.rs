@@ -487,14 +487,16 @@ fn is_negative(value: &Value) -> bool {
 }
 
 /// One `session` record per (vendor, session id): time span, record count, models, and the
-/// vendor version and user seen first.
+/// vendor version, user and the like of its earliest record that has them (ties broken by
+/// value), so the session does not depend on the order records arrived in within a batch.
 fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
     struct Acc {
         start: Option<u64>,
         end: Option<u64>,
         count: i64,
         models: BTreeSet<String>,
-        copied: BTreeMap<&'static str, Value>,
+        /// Per copied key: (time or `u64::MAX` when unknown, value as JSON, value).
+        copied: BTreeMap<&'static str, (u64, String, Value)>,
     }
     const COPIED: [&str; 8] = [
         attr::VENDOR_VERSION,
@@ -526,14 +528,22 @@ fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
         }
         for key in COPIED {
             if let Some(value) = record.attributes.get(key) {
-                let _ = acc.copied.entry(key).or_insert_with(|| value.clone());
+                let candidate = (record.time_unix_nano.unwrap_or(u64::MAX), serde_json::to_string(value).unwrap_or_default());
+                let earlier = match acc.copied.get(key) {
+                    Some((time, text, _)) => candidate < (*time, text.clone()),
+                    None => true,
+                };
+                if earlier {
+                    let _ = acc.copied.insert(key, (candidate.0, candidate.1, value.clone()));
+                }
             }
         }
     }
     sessions
         .into_iter()
         .map(|((vendor, session_id), acc)| {
-            let mut attributes = acc.copied;
+            let mut attributes: BTreeMap<&'static str, Value> =
+                acc.copied.into_iter().map(|(key, (_, _, value))| (key, value)).collect();
             let _ = attributes.insert(attr::VENDOR, Value::Str(vendor.to_owned()));
             let _ = attributes.insert(attr::SESSION_ID, Value::Str(session_id.clone()));
             let _ = attributes.insert(attr::SESSION_RECORD_COUNT, Value::Int(acc.count));
