@@ -18,6 +18,9 @@
 //!
 //! Run: `cargo bench --bench throughput` (`-- --quick` for a shorter criterion phase).
 
+// `criterion_group!` defines an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -3,6 +3,7 @@
 
 mod cli_versions;
 mod http;
+mod load;
 mod mock;
 mod record;
 mod scenario;
@@ -48,6 +49,33 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Load-test `codetel collect` on loopback: records/s, latency percentiles, memory.
+    Load {
+        /// A collector already listening on loopback; by default one is started.
+        #[arg(long)]
+        url: Option<String>,
+        /// The `codetel` binary to start.
+        #[arg(long, default_value = "target/release/codetel")]
+        binary: PathBuf,
+        /// Seconds to send for.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 4)]
+        connections: usize,
+        /// Log records per request.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Session ids the records are spread over.
+        #[arg(long, default_value_t = 1000)]
+        sessions: usize,
+        /// `json` or `protobuf`.
+        #[arg(long, default_value = "protobuf")]
+        encoding: String,
+        /// `--merge-window-seconds` of the started collector.
+        #[arg(long, default_value_t = 60)]
+        merge_window: u64,
+    },
 }
 
 fn main() -> Result<()> {
@@ -76,6 +104,16 @@ fn main() -> Result<()> {
             })
         }
         Command::Codegen { check } => codegen(check),
+        Command::Load { url, binary, seconds, connections, batch, sessions, encoding, merge_window } => {
+            let encoding = match encoding.as_str() {
+                "json" => codetel::otlp::Encoding::Json,
+                "protobuf" => codetel::otlp::Encoding::Protobuf,
+                other => bail!("--encoding {other}: expected json or protobuf"),
+            };
+            let root = record::xtask_dir().parent().map(PathBuf::from).unwrap_or_default();
+            let binary = if binary.is_relative() { root.join(binary) } else { binary };
+            load::run(&load::LoadConfig { url, binary, seconds, connections, batch, sessions, encoding, merge_window })
+        }
     }
 }
 
