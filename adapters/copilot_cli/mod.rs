@@ -540,8 +540,9 @@ type RoundKey = (Vec<u8>, Vec<u8>, String, String);
 /// Facts that need more than one span: each trace's session, and attempt numbers of chats.
 #[derive(Default)]
 struct TraceIndex {
-    /// Trace id → the first `gen_ai.conversation.id` seen in it.
-    sessions: HashMap<Vec<u8>, String>,
+    /// Trace id → (start time, `gen_ai.conversation.id`) of its earliest span that has one
+    /// (ties by id), so the choice does not depend on the order spans arrived in.
+    sessions: HashMap<Vec<u8>, (u64, String)>,
     /// Chat span item → its 1-based attempt within its model round.
     attempts: HashMap<ItemId, i64>,
     /// (trace id, span id) → parent span id, to walk up from a span to its turn.
@@ -579,7 +580,11 @@ impl TraceIndex {
             }
             if let Some(session) = text(item, "gen_ai.conversation.id") {
                 if !span.trace_id.is_empty() {
-                    let _ = index.sessions.entry(span.trace_id.clone()).or_insert(session);
+                    let candidate = (span.start_time_unix_nano, session);
+                    let earliest = index.sessions.entry(span.trace_id.clone()).or_insert_with(|| candidate.clone());
+                    if candidate < *earliest {
+                        *earliest = candidate;
+                    }
                 }
             }
             if Family::of(span, item) == Family::Chat {
@@ -601,7 +606,7 @@ impl TraceIndex {
     }
 
     fn session(&self, item: &Item<'_>, span: &Span) -> Option<String> {
-        text(item, "gen_ai.conversation.id").or_else(|| self.sessions.get(&span.trace_id).cloned())
+        text(item, "gen_ai.conversation.id").or_else(|| self.sessions.get(&span.trace_id).map(|(_, session)| session.clone()))
     }
 
     /// The interaction id of the nearest enclosing span with a user message (tool spans carry
