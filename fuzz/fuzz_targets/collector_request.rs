@@ -5,35 +5,27 @@
 //! Oracle: no panic; a decoded body's books balance (inputs = decoded items + decoder
 //! rejects = normalized + ignored + rejected), in total and per vendor.
 //!
-//! It stops at the function boundary `codetel` has in every branch (`otlp::decode` +
-//! `normalize`); the reference collector (`codetel collect`) adds storage behind it, and
-//! its header rules are mirrored here so the target can call them once they are shared.
+//! It uses the collector's own media type rule (`collector::http::media_encoding`) and
+//! gzip rule (declared or by magic number), and stops before storage: `codetel collect`
+//! puts SQLite behind `otlp::decode` + `normalize`, the path fuzzed here.
 
 #![no_main]
 
 use codetel::capture::{Capture, Request};
+use codetel::collector::http::media_encoding;
 use codetel::normalize::{self, Options};
-use codetel::otlp::{self, Encoding, Signal};
+use codetel::otlp::{self, Signal};
 use codetel::schema::CaptureMode;
 use libfuzzer_sys::fuzz_target;
 
 const CONTENT_TYPES: [&str; 4] = ["application/json", "application/x-protobuf", "application/json; charset=utf-8", "text/plain"];
-
-/// The media type rule of OTLP/HTTP: JSON or protobuf, parameters ignored; anything else 415.
-fn media_encoding(content_type: &str) -> Option<Encoding> {
-    match content_type.split(';').next()?.trim().to_ascii_lowercase().as_str() {
-        "application/json" => Some(Encoding::Json),
-        "application/x-protobuf" => Some(Encoding::Protobuf),
-        _ => None,
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else { return };
     let signal = Signal::ALL[usize::from(selector % 3)];
     let content_type = CONTENT_TYPES[usize::from(selector / 3 % 4)];
     let declared_gzip = selector / 12 % 2 == 1;
-    let Some(encoding) = media_encoding(content_type) else { return };
+    let Some(encoding) = media_encoding(Some(content_type), false) else { return };
     let inflated;
     let body = if declared_gzip || otlp::is_gzip(body) {
         match otlp::gunzip(body, 1 << 20) {
