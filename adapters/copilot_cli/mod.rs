@@ -554,8 +554,9 @@ struct TraceIndex {
 impl TraceIndex {
     fn build(items: &[Item<'_>]) -> TraceIndex {
         let mut index = TraceIndex::default();
-        // (trace, parent span, interaction id, turn id) → (start time, item) of each chat.
-        let mut rounds: HashMap<RoundKey, Vec<(u64, ItemId)>> = HashMap::new();
+        // (trace, parent span, interaction id, turn id) → (start time, span id, item) of each
+        // chat: ties in start time go by span id, not by arrival order.
+        let mut rounds: HashMap<RoundKey, Vec<(u64, Vec<u8>, ItemId)>> = HashMap::new();
         let mut seen: HashSet<(Vec<u8>, Vec<u8>)> = HashSet::new();
         for item in items {
             let ItemData::Span(span) = item.data else { continue };
@@ -592,13 +593,13 @@ impl TraceIndex {
                     (text(item, "github.copilot.interaction_id"), text(item, "github.copilot.turn_id"))
                 {
                     let key = (span.trace_id.clone(), span.parent_span_id.clone(), interaction, turn);
-                    rounds.entry(key).or_default().push((span.start_time_unix_nano, item.id));
+                    rounds.entry(key).or_default().push((span.start_time_unix_nano, span.span_id.clone(), item.id));
                 }
             }
         }
         for mut calls in rounds.into_values() {
             calls.sort();
-            for (position, (_, id)) in calls.into_iter().enumerate() {
+            for (position, (_, _, id)) in calls.into_iter().enumerate() {
                 let _ = index.attempts.insert(id, position as i64 + 1);
             }
         }
