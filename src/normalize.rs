@@ -362,6 +362,7 @@ fn add_metric_deltas(
     by_id: &HashMap<ItemId, &Item<'_>>,
 ) -> BTreeMap<&'static str, usize> {
     let mut streams: BTreeMap<(String, bool), Vec<usize>> = BTreeMap::new();
+    let mut resource_keys: HashMap<(u32, u32), String> = HashMap::new();
     for (index, record) in records.iter().enumerate() {
         let Some(item) = record.item.and_then(|id| by_id.get(&id)) else { continue };
         let ItemData::Point { metric, point } = item.data else { continue };
@@ -373,7 +374,7 @@ fn add_metric_deltas(
             Some(Temporality::Cumulative) => true,
             _ => continue,
         };
-        let key = stream_key(item, &metric.name, point.attributes(), &metric.data);
+        let key = stream_key(&mut resource_keys, item, &metric.name, point.attributes(), &metric.data);
         streams.entry((key, cumulative)).or_default().push(index);
     }
     let mut repeats: BTreeMap<&'static str, usize> = BTreeMap::new();
@@ -451,20 +452,25 @@ fn value_order(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
     }
 }
 
-fn stream_key(item: &Item<'_>, name: &str, attributes: &[KeyValue], data: &MetricData) -> String {
+/// The stream a data point belongs to: its resource, scope, metric name and kind, and
+/// point attributes. `resource_keys` caches the resource part per resource group, which
+/// every point of the group shares (formatting it per point was the costliest step here).
+fn stream_key(
+    resource_keys: &mut HashMap<(u32, u32), String>,
+    item: &Item<'_>,
+    name: &str,
+    attributes: &[KeyValue],
+    data: &MetricData,
+) -> String {
+    let resource = resource_keys.entry((item.id.request, item.id.resource)).or_insert_with(|| {
+        let mut resource_attributes: Vec<String> =
+            item.resource.attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
+        resource_attributes.sort();
+        resource_attributes.join(",")
+    });
     let mut point_attributes: Vec<String> = attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
     point_attributes.sort();
-    let mut resource_attributes: Vec<String> =
-        item.resource.attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
-    resource_attributes.sort();
-    format!(
-        "{}|{}|{}|{}|{}",
-        resource_attributes.join(","),
-        item.scope.name,
-        name,
-        data.kind_name(),
-        point_attributes.join(",")
-    )
+    format!("{resource}|{}|{name}|{}|{}", item.scope.name, data.kind_name(), point_attributes.join(","))
 }
 
 fn subtract(value: &Value, previous: &Value) -> Option<Value> {
