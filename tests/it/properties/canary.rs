@@ -3,7 +3,8 @@
 //!
 //! Precisely: the canary (alone, or inside a longer text) replaces strings chosen at random
 //! among every string in resource, scope, item, span-event and link attribute values
-//! (nested arrays and key-value lists included) and in log bodies; resource `service.name`
+//! (nested arrays and key-value lists included) and in log bodies (as text: a one-token body
+//! is an event name for some vendors); resource `service.name`
 //! and `service.namespace` excepted, which are detection evidence kept as metadata, and the
 //! `event.name` attribute, which names the item (as span and metric names do, which are not
 //! planted either). After normalizing in
@@ -55,9 +56,10 @@ fn value_strings<'a>(value: &'a mut AnyValue, out: &mut Vec<&'a mut String>) {
     }
 }
 
-/// Every string slot a canary may be planted in.
-fn string_slots(request: &mut ExportRequest) -> Vec<&mut String> {
+/// Every string slot a canary may be planted in, and which of them are in log bodies.
+fn string_slots(request: &mut ExportRequest) -> (Vec<&mut String>, Vec<usize>) {
     let mut res = Vec::new();
+    let mut bodies = Vec::new();
     match request {
         ExportRequest::Logs(resources) => {
             for resource_logs in resources {
@@ -67,7 +69,9 @@ fn string_slots(request: &mut ExportRequest) -> Vec<&mut String> {
                     for record in &mut scope_logs.log_records {
                         attributes_strings(&mut record.attributes, &mut res);
                         if let Some(body) = &mut record.body {
+                            let first_body_slot = res.len();
                             value_strings(body, &mut res);
+                            bodies.extend(first_body_slot..res.len());
                         }
                     }
                 }
@@ -112,7 +116,7 @@ fn string_slots(request: &mut ExportRequest) -> Vec<&mut String> {
             }
         }
     }
-    res
+    (res, bodies)
 }
 
 fn value_text(value: &Value) -> String {
@@ -146,12 +150,15 @@ fn a_canary_reaches_metadata_only_output_only_as_metadata() {
             let n_requests = requests.len();
             for (index, (slot, alone)) in plantings.iter().enumerate() {
                 let request = &mut requests[index % n_requests];
-                let mut slots = string_slots(request);
+                let (mut slots, bodies) = string_slots(request);
                 if slots.is_empty() {
                     continue;
                 }
-                let target = slot.get_mut(&mut slots);
-                **target = if *alone { CANARY.to_owned() } else { format!("please run `cat {CANARY}.txt` now") };
+                let index = slot.index(slots.len());
+                // A body holding one token is the event's name for some vendors (a name, kept
+                // like `event.name`); a body always gets text, as a prompt or command would be.
+                let alone = *alone && !bodies.contains(&index);
+                *slots[index] = if alone { CANARY.to_owned() } else { format!("please run `cat {CANARY}.txt` now") };
                 planted += 1;
             }
             let output = normalize(&capture_of(&requests), CaptureMode::MetadataOnly);
