@@ -17,6 +17,8 @@
 //!
 //! Case count: `PROPTEST_CASES` per property and vendor (default [`DEFAULT_CASES`], which
 //! keeps `cargo test` fast on two cores); run with `PROPTEST_CASES=1000` for a deeper search.
+//! Seed: fixed by default ([`DEFAULT_SEED`]), so `cargo test` and CI check the same cases
+//! every time and never fail by chance; `PROPTEST_RNG_SEED=<number>` explores other cases.
 //! A failure is shrunk, then saved under `proptest-regressions/<property>/<vendor>.txt` and
 //! replayed first by every later run: commit those files.
 
@@ -30,7 +32,7 @@ mod totals;
 mod wire;
 
 use proptest::strategy::Strategy;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
 
 use codetel::capture::{Capture, Request};
 use codetel::normalize::{self, Options, Output};
@@ -41,6 +43,9 @@ use self::seeds::VendorSeed;
 
 /// Cases per property and vendor when `PROPTEST_CASES` is not set.
 pub const DEFAULT_CASES: u32 = 10;
+
+/// The generator seed when `PROPTEST_RNG_SEED` is not set.
+pub const DEFAULT_SEED: u64 = 0x00c0_de7e_1e5e;
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|it| it.parse().ok()).unwrap_or(DEFAULT_CASES)
@@ -55,8 +60,13 @@ where
 {
     for seed in seeds::all() {
         let path: &'static str = Box::leak(format!("proptest-regressions/{property}/{}.txt", seed.name()).into_boxed_str());
+        let rng_seed = match std::env::var("PROPTEST_RNG_SEED") {
+            Ok(_) => Config::default().rng_seed,
+            Err(_) => RngSeed::Fixed(DEFAULT_SEED),
+        };
         let config = Config {
             cases: cases(),
+            rng_seed,
             failure_persistence: Some(Box::new(FileFailurePersistence::Direct(path))),
             // Shrinking a capture is slow in a debug build; a bounded search still finds a
             // small case, and the seed is saved either way.
