@@ -8,6 +8,7 @@ pub mod adapter;
 #[path = "../adapters/mod.rs"]
 pub mod adapters;
 pub mod capture;
+pub mod conformance;
 pub mod detect;
 pub mod finding;
 pub mod inspect;

@@ -2,6 +2,7 @@
 
 mod adapters;
 mod cli;
+mod conformance;
 mod corpus;
 mod decode;
 mod encodings;
