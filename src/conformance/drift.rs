@@ -11,8 +11,8 @@
 //! - a name is read when its items became canonical (non-passthrough) records, or when the
 //!   adapter reads one of its attributes;
 //! - an attribute key is read when removing it from the capture changes the canonical
-//!   attributes of the normalized records (tried key by key), which also names the canonical
-//!   keys it lands in;
+//!   attributes of the mapped records (made from an item, not passthrough; tried key by key),
+//!   which also names the canonical keys it lands in;
 //! - a scope is read when it matches the adapter's signature.
 //!
 //! Removing something read is a violation (`CA-DRIFT-001`, `CA-DRIFT-002`); retyping it an
@@ -291,19 +291,41 @@ fn without(capture: &Capture, owner: &NameKey, key: &str) -> Capture {
     capture
 }
 
-/// Canonical keys whose values differ between two outputs (record by record).
-fn changed_keys(before: &Output, after: &Output) -> BTreeSet<&'static str> {
-    let mut keys = BTreeSet::new();
-    if before.records.len() != after.records.len() {
-        let _ = keys.insert("(records appear or vanish)");
-    }
-    for (a, b) in before.records.iter().zip(&after.records) {
-        if a.kind != b.kind {
-            let _ = keys.insert("(record kind)");
+/// Canonical keys whose values differ between two outputs, compared record by record over the
+/// records made from an input item that are not passthrough: what the adapter maps. (A
+/// passthrough record or a derived session record changing says nothing about the mapping.)
+type ByItem<'o> = BTreeMap<crate::capture::ItemId, Vec<&'o CanonicalRecord>>;
+
+/// The mapped (non-passthrough) records of an output by the item they come from.
+fn mapped_by_item(output: &Output) -> ByItem<'_> {
+    let mut by_item: ByItem<'_> = BTreeMap::new();
+    for record in output.records.iter().filter(|it| it.kind != RecordKind::Passthrough) {
+        if let Some(id) = record.item {
+            by_item.entry(id).or_default().push(record);
         }
-        for key in a.attributes.keys().chain(b.attributes.keys()) {
-            if a.attributes.get(key) != b.attributes.get(key) {
-                let _ = keys.insert(*key);
+    }
+    by_item
+}
+
+fn changed_keys(before: &Output, after: &Output) -> BTreeSet<&'static str> {
+    let (before, after) = (mapped_by_item(before), mapped_by_item(after));
+    let mut keys = BTreeSet::new();
+    for id in before.keys().chain(after.keys()) {
+        let (Some(a), Some(b)) = (before.get(id), after.get(id)) else {
+            let _ = keys.insert("(records appear or vanish)");
+            continue;
+        };
+        if a.len() != b.len() {
+            let _ = keys.insert("(records appear or vanish)");
+        }
+        for (a, b) in a.iter().zip(b) {
+            if a.kind != b.kind {
+                let _ = keys.insert("(record kind)");
+            }
+            for key in a.attributes.keys().chain(b.attributes.keys()) {
+                if a.attributes.get(key) != b.attributes.get(key) {
+                    let _ = keys.insert(*key);
+                }
             }
         }
     }
@@ -411,12 +433,15 @@ pub struct DriftFinding {
 pub struct ScenarioDiff {
     /// The scenario.
     pub scenario: String,
-    /// One line per distinct record shape, before.
-    pub before: Vec<String>,
-    /// After.
-    pub after: Vec<String>,
-    /// Whether anything changed.
+    /// Whether any record shape changed.
     pub changed: bool,
+    /// Distinct record shapes before (see [`record_shapes`]).
+    pub shapes_before: usize,
+    /// Distinct record shapes after.
+    pub shapes_after: usize,
+    /// The shape lines as a line diff (`-` before only, `+` after only, ` ` both); empty when
+    /// nothing changed, so an unchanged scenario costs one line of report.
+    pub diff: Vec<String>,
 }
 
 /// Everything a drift run found.
@@ -446,13 +471,44 @@ pub struct Drift {
     pub reads: ReadsSummary,
 }
 
-/// Counts of what the adapter reads.
+/// What the adapter reads in the older version.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReadsSummary {
     /// Names read.
     pub names: usize,
-    /// Attribute keys read.
+    /// Attribute keys read (per owning name).
     pub attributes: usize,
+    /// Per name read: its attribute keys read, each with the canonical keys it lands in.
+    pub detail: Vec<ReadName>,
+}
+
+/// One name the adapter reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadName {
+    /// The name.
+    pub name: NameKey,
+    /// `attribute key → canonical keys`, sorted.
+    pub attributes: Vec<(String, Vec<String>)>,
+}
+
+impl ReadsSummary {
+    fn of(reads: &Reads) -> ReadsSummary {
+        let mut owners: BTreeSet<NameKey> = reads.names.clone();
+        owners.extend(reads.attributes.keys().map(|(owner, _)| owner.clone()));
+        let detail = owners
+            .into_iter()
+            .map(|owner| {
+                let attributes = reads
+                    .attributes
+                    .iter()
+                    .filter(|((name, _), _)| *name == owner)
+                    .map(|((_, key), canonical)| (key.clone(), canonical.iter().map(|it| (*it).to_owned()).collect()))
+                    .collect();
+                ReadName { name: owner, attributes }
+            })
+            .collect();
+        ReadsSummary { names: reads.names.len(), attributes: reads.attributes.len(), detail }
+    }
 }
 
 /// One version's captures, keyed by scenario.
@@ -739,7 +795,8 @@ pub fn compare(vendor: &str, from: &Version<'_>, to: &Version<'_>) -> Drift {
             let before = record_shapes(&normalize::normalize(from.captures[scenario], &options).records);
             let after = record_shapes(&normalize::normalize(to.captures[scenario], &options).records);
             let changed = before != after;
-            ScenarioDiff { scenario: scenario.clone(), before, after, changed }
+            let diff = if changed { line_diff(&before, &after) } else { Vec::new() };
+            ScenarioDiff { scenario: scenario.clone(), changed, shapes_before: before.len(), shapes_after: after.len(), diff }
         })
         .collect();
     for diff in records.iter().filter(|it| it.changed) {
@@ -763,7 +820,7 @@ pub fn compare(vendor: &str, from: &Version<'_>, to: &Version<'_>) -> Drift {
         attributes,
         records,
         findings,
-        reads: ReadsSummary { names: reads.names.len(), attributes: reads.attributes.len() },
+        reads: ReadsSummary::of(&reads),
     }
 }
 
@@ -816,7 +873,14 @@ impl Drift {
         }
         for diff in self.records.iter().filter(|it| it.changed) {
             let _ = writeln!(out, "\ncanonical records of `{}` ({} → {})", diff.scenario, self.from, self.to);
-            out.push_str(&unified(&diff.before, &diff.after, &paint));
+            for line in &diff.diff {
+                let painted = match line.chars().next() {
+                    Some('-') => paint("31", line),
+                    Some('+') => paint("32", line),
+                    _ => line.clone(),
+                };
+                let _ = writeln!(out, "{painted}");
+            }
         }
         out
     }
@@ -842,9 +906,17 @@ impl Drift {
             self.reads.attributes
         );
         let _ = writeln!(out, "Renames are guesses from name and attribute similarity, and are labelled as such.\n");
-        let _ = writeln!(out, "## Findings\n\n| level | rule | finding |\n|---|---|---|");
-        for finding in &self.findings {
-            let _ = writeln!(out, "| {} | `{}` | {} |", level_name(finding.level), finding.id, finding.message.replace('|', "\\|"));
+        let _ = writeln!(out, "## Findings\n");
+        if self.findings.is_empty() {
+            let _ = writeln!(
+                out,
+                "None: every event, metric, span and scope name, every attribute key with its wire types, every metric shape and every canonical record shape is the same in both versions."
+            );
+        } else {
+            let _ = writeln!(out, "| level | rule | finding |\n|---|---|---|");
+            for finding in &self.findings {
+                let _ = writeln!(out, "| {} | `{}` | {} |", level_name(finding.level), finding.id, finding.message.replace('|', "\\|"));
+            }
         }
         if !self.names.is_empty() || !self.attributes.is_empty() {
             let _ = writeln!(out, "\n## Names and attributes\n\n| change | name | attribute | before | after | read by the adapter |\n|---|---|---|---|---|---|");
@@ -871,7 +943,25 @@ impl Drift {
             let _ = writeln!(out, "The canonical record shapes (kind, source name, canonical keys with types, vendor keys) of every common scenario are unchanged.");
         }
         for diff in changed {
-            let _ = writeln!(out, "### `{}`\n\n```diff\n{}```\n", diff.scenario, unified(&diff.before, &diff.after, &|_: &str, text: &str| text.to_owned()));
+            let _ = writeln!(out, "### `{}`\n\n```diff\n{}\n```\n", diff.scenario, diff.diff.join("\n"));
+        }
+        let _ = writeln!(
+            out,
+            "\n## What the adapter reads in {}\n\nA removal of any of these in a newer version is a violation (CA-DRIFT-001, CA-DRIFT-002).\n\n| name | attribute keys read → canonical keys |\n|---|---|",
+            self.from
+        );
+        for read in &self.reads.detail {
+            let keys: Vec<String> = read
+                .attributes
+                .iter()
+                .map(|(key, canonical)| format!("`{key}` → {}", canonical.iter().map(|it| format!("`{it}`")).collect::<Vec<_>>().join(", ")))
+                .collect();
+            let keys = match (keys.is_empty(), read.name.kind) {
+                (false, _) => keys.join("; "),
+                (true, NameKind::Scope) => "(matched by the adapter's signature)".to_owned(),
+                (true, _) => "(its items become canonical records)".to_owned(),
+            };
+            let _ = writeln!(out, "| {} | {} |", read.name.label(), keys.replace('|', "\\|"));
         }
         out
     }
@@ -893,20 +983,20 @@ fn change_line(change: &Change, paint: &dyn Fn(&str, &str) -> String) -> String 
     }
 }
 
-/// A line diff of two shape lists, `-`/`+` prefixed, unchanged lines with a space.
-fn unified(before: &[String], after: &[String], paint: &dyn Fn(&str, &str) -> String) -> String {
+/// A line diff of two shape lists: `-` before only, `+` after only, ` ` both.
+pub fn line_diff(before: &[String], after: &[String]) -> Vec<String> {
     let old = before.join("\n") + "\n";
     let new = after.join("\n") + "\n";
-    let diff = similar::TextDiff::from_lines(&old, &new);
-    let mut out = String::new();
-    for change in diff.iter_all_changes() {
-        let line = change.value().trim_end_matches('\n');
-        match change.tag() {
-            similar::ChangeTag::Delete => out.push_str(&paint("31", &format!("-{line}"))),
-            similar::ChangeTag::Insert => out.push_str(&paint("32", &format!("+{line}"))),
-            similar::ChangeTag::Equal => out.push_str(&format!(" {line}")),
-        }
-        out.push('\n');
-    }
-    out
+    similar::TextDiff::from_lines(&old, &new)
+        .iter_all_changes()
+        .map(|change| {
+            let line = change.value().trim_end_matches('\n');
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            };
+            format!("{sign}{line}")
+        })
+        .collect()
 }

@@ -5,6 +5,7 @@ mod cli;
 mod conformance;
 mod corpus;
 mod decode;
+mod drift;
 mod encodings;
 mod privacy;
 mod schema;
