@@ -69,9 +69,18 @@ pub struct VendorCoverage {
     pub names: Vec<NameCoverage>,
     /// Attribute keys seen on the vendor's items (resource keys as `resource.<key>`).
     pub attribute_keys_seen: usize,
-    /// Keys left in `vendor_attributes` without being declared metadata, with one example
-    /// location each (capture, file, OTLP locator).
-    pub attribute_keys_unmapped: BTreeMap<String, (String, String, String)>,
+    /// Keys left in `vendor_attributes` without being declared metadata.
+    pub attribute_keys_unmapped: BTreeMap<String, UnmappedKey>,
+}
+
+/// A vendor attribute key with no canonical home.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct UnmappedKey {
+    /// Where one occurrence is: capture, file, OTLP locator.
+    pub example: (String, String, String),
+    /// Whether `metadata_only` had to reduce a value of it to type and length (text, lists,
+    /// maps); numbers and booleans are kept as they are.
+    pub reduced: bool,
 }
 
 impl VendorCoverage {
@@ -139,7 +148,7 @@ pub fn of_vendor(vendor_run: &VendorRun<'_>) -> VendorCoverage {
     let vendor = vendor_run.vendor;
     let mut names: BTreeMap<(Signal, String), Tally> = BTreeMap::new();
     let mut keys_seen: BTreeSet<String> = BTreeSet::new();
-    let mut unmapped_keys: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+    let mut unmapped_keys: BTreeMap<String, UnmappedKey> = BTreeMap::new();
     for capture_run in &vendor_run.captures {
         let Ok(outputs) = &capture_run.outputs else { continue };
         let output = &outputs.metadata_only;
@@ -149,12 +158,16 @@ pub fn of_vendor(vendor_run: &VendorRun<'_>) -> VendorCoverage {
                 kinds.entry(id).or_default().push(record.kind);
             }
             for (key, value) in &record.vendor_attributes {
-                let declared = record.vendor_metadata.contains(key) && !matches!(value, Value::Redacted(_));
-                if !declared && !unmapped_keys.contains_key(key) {
+                let reduced = matches!(value, Value::Redacted(_));
+                if record.vendor_metadata.contains(key) && !reduced {
+                    continue;
+                }
+                let entry = unmapped_keys.entry(key.clone()).or_insert_with(|| {
                     let (file, locator) =
                         record.source.as_ref().map(|it| (it.file.clone(), it.locator.clone())).unwrap_or_default();
-                    let _ = unmapped_keys.insert(key.clone(), (capture_run.id.clone(), file, locator));
-                }
+                    UnmappedKey { example: (capture_run.id.clone(), file, locator), reduced: false }
+                });
+                entry.reduced |= reduced;
             }
         }
         let unknown_at: BTreeSet<(String, String)> = output

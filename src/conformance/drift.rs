@@ -439,8 +439,8 @@ pub struct ScenarioDiff {
     pub shapes_before: usize,
     /// Distinct record shapes after.
     pub shapes_after: usize,
-    /// The shape lines as a line diff (`-` before only, `+` after only, ` ` both); empty when
-    /// nothing changed, so an unchanged scenario costs one line of report.
+    /// The changes (see [`shape_diff`]); empty when nothing changed, so an unchanged scenario
+    /// costs one line of report.
     pub diff: Vec<String>,
 }
 
@@ -453,6 +453,8 @@ pub struct Drift {
     pub from: String,
     /// The newer version.
     pub to: String,
+    /// Where each version's captures come from.
+    pub sources: (String, String),
     /// Scenarios recorded in both versions.
     pub common_scenarios: Vec<String>,
     /// Scenarios only in the older version.
@@ -515,6 +517,8 @@ impl ReadsSummary {
 pub struct Version<'a> {
     /// The CLI version.
     pub version: String,
+    /// Where the captures come from, for the report (`corpus/claude_code/2.1.321/`).
+    pub source: String,
     /// Scenario name → capture.
     pub captures: BTreeMap<String, &'a Capture>,
 }
@@ -564,28 +568,66 @@ fn guess_renames(removed: &[(&NameKey, &NameInfo)], added: &[(&NameKey, &NameInf
     res
 }
 
-/// One line per distinct record shape of an output, with counts: kind, source name, canonical
-/// keys with value types, and vendor attribute keys.
-pub fn record_shapes(records: &[CanonicalRecord]) -> Vec<String> {
-    let mut shapes: BTreeMap<String, usize> = BTreeMap::new();
+/// The records of one `kind ← source name` in an output: how many, and the union of their
+/// canonical keys (with value types) and vendor attribute keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Shape {
+    /// Records with this head.
+    pub records: usize,
+    /// `canonical.key:type`, over all of them.
+    pub keys: BTreeSet<String>,
+    /// `vendor vendor.key`, over all of them.
+    pub vendor_keys: BTreeSet<String>,
+}
+
+/// The shapes of an output by head (`llm_call ← claude_code.api_request`); the capture mode
+/// attribute is left out (it is the same everywhere).
+pub fn record_shapes(records: &[CanonicalRecord]) -> BTreeMap<String, Shape> {
+    let mut shapes: BTreeMap<String, Shape> = BTreeMap::new();
     for record in records {
         let source = record.source.as_ref().map(|it| it.name.as_str()).unwrap_or("(derived)");
-        let keys: Vec<String> = record
-            .attributes
-            .iter()
-            .filter(|(key, _)| **key != crate::schema::attributes::CAPTURE_MODE)
-            .map(|(key, value)| format!("{key}:{}", value_type(value)))
-            .collect();
-        let vendor_keys: Vec<&str> = record.vendor_attributes.keys().map(String::as_str).collect();
-        let line = format!(
-            "{} ← {source} {{{}}} vendor {{{}}}",
-            record.kind.as_str(),
-            keys.join(", "),
-            vendor_keys.join(", ")
-        );
-        *shapes.entry(line).or_default() += 1;
+        let shape = shapes.entry(format!("{} ← {source}", record.kind.as_str())).or_default();
+        shape.records += 1;
+        for (key, value) in &record.attributes {
+            if *key != crate::schema::attributes::CAPTURE_MODE {
+                let _ = shape.keys.insert(format!("{key}:{}", value_type(value)));
+            }
+        }
+        shape.vendor_keys.extend(record.vendor_attributes.keys().map(|key| format!("vendor {key}")));
     }
-    shapes.into_iter().map(|(line, n)| if n > 1 { format!("{line} ×{n}") } else { line }).collect()
+    shapes
+}
+
+/// How the shapes changed, one line per head: `-` a head gone, `+` a head new, `~` a head
+/// whose keys or record count changed (with the keys lost and gained); unchanged heads are
+/// left out. The heads are aligned with `similar`'s line diff.
+pub fn shape_diff(before: &BTreeMap<String, Shape>, after: &BTreeMap<String, Shape>) -> Vec<String> {
+    let old: String = before.keys().map(|it| format!("{it}\n")).collect();
+    let new: String = after.keys().map(|it| format!("{it}\n")).collect();
+    let mut lines = Vec::new();
+    for change in similar::TextDiff::from_lines(&old, &new).iter_all_changes() {
+        let head = change.value().trim_end_matches('\n');
+        match change.tag() {
+            similar::ChangeTag::Delete => lines.push(format!("- {head} ×{}", before[head].records)),
+            similar::ChangeTag::Insert => lines.push(format!("+ {head} ×{}", after[head].records)),
+            similar::ChangeTag::Equal => {
+                let (a, b) = (&before[head], &after[head]);
+                if a == b {
+                    continue;
+                }
+                let mut parts = Vec::new();
+                if a.records != b.records {
+                    parts.push(format!("×{} → ×{}", a.records, b.records));
+                }
+                let (a_keys, b_keys): (BTreeSet<&String>, BTreeSet<&String>) =
+                    (a.keys.iter().chain(&a.vendor_keys).collect(), b.keys.iter().chain(&b.vendor_keys).collect());
+                parts.extend(a_keys.difference(&b_keys).map(|key| format!("-{key}")));
+                parts.extend(b_keys.difference(&a_keys).map(|key| format!("+{key}")));
+                lines.push(format!("~ {head}: {}", parts.join(", ")));
+            }
+        }
+    }
+    lines
 }
 
 fn value_type(value: &Value) -> &'static str {
@@ -795,7 +837,7 @@ pub fn compare(vendor: &str, from: &Version<'_>, to: &Version<'_>) -> Drift {
             let before = record_shapes(&normalize::normalize(from.captures[scenario], &options).records);
             let after = record_shapes(&normalize::normalize(to.captures[scenario], &options).records);
             let changed = before != after;
-            let diff = if changed { line_diff(&before, &after) } else { Vec::new() };
+            let diff = if changed { shape_diff(&before, &after) } else { Vec::new() };
             ScenarioDiff { scenario: scenario.clone(), changed, shapes_before: before.len(), shapes_after: after.len(), diff }
         })
         .collect();
@@ -813,6 +855,7 @@ pub fn compare(vendor: &str, from: &Version<'_>, to: &Version<'_>) -> Drift {
         vendor: vendor.to_owned(),
         from: from.version.clone(),
         to: to.version.clone(),
+        sources: (from.source.clone(), to.source.clone()),
         common_scenarios: common,
         only_from,
         only_to,
@@ -877,6 +920,7 @@ impl Drift {
                 let painted = match line.chars().next() {
                     Some('-') => paint("31", line),
                     Some('+') => paint("32", line),
+                    Some('~') => paint("33", line),
                     _ => line.clone(),
                 };
                 let _ = writeln!(out, "{painted}");
@@ -891,8 +935,8 @@ impl Drift {
         let _ = writeln!(out, "# {} telemetry drift: {} → {}\n", self.vendor, self.from, self.to);
         let _ = writeln!(
             out,
-            "Generated by `cargo xtask drift {} --from {} --to {}` from `corpus/{}/{}/` and `corpus/{}/{}/`.\n",
-            self.vendor, self.from, self.to, self.vendor, self.from, self.vendor, self.to
+            "Generated by `cargo xtask drift {} --from {} --to {}` from `{}` and `{}`.\n",
+            self.vendor, self.from, self.to, self.sources.0, self.sources.1
         );
         let _ = writeln!(
             out,
@@ -941,6 +985,11 @@ impl Drift {
         let _ = writeln!(out, "\n## Canonical records\n");
         if changed.is_empty() {
             let _ = writeln!(out, "The canonical record shapes (kind, source name, canonical keys with types, vendor keys) of every common scenario are unchanged.");
+        } else {
+            let _ = writeln!(
+                out,
+                "Per scenario, one line per `kind ← vendor name` that changed: `-` gone, `+` new, `~` changed (record count, keys lost `-` and gained `+`).\n"
+            );
         }
         for diff in changed {
             let _ = writeln!(out, "### `{}`\n\n```diff\n{}\n```\n", diff.scenario, diff.diff.join("\n"));
@@ -981,22 +1030,4 @@ fn change_line(change: &Change, paint: &dyn Fn(&str, &str) -> String) -> String 
         }
         ChangeKind::Retyped => paint("33", &format!("~ {what}: {} → {}{read}", change.before.join("|"), change.after.join("|"))),
     }
-}
-
-/// A line diff of two shape lists: `-` before only, `+` after only, ` ` both.
-pub fn line_diff(before: &[String], after: &[String]) -> Vec<String> {
-    let old = before.join("\n") + "\n";
-    let new = after.join("\n") + "\n";
-    similar::TextDiff::from_lines(&old, &new)
-        .iter_all_changes()
-        .map(|change| {
-            let line = change.value().trim_end_matches('\n');
-            let sign = match change.tag() {
-                similar::ChangeTag::Delete => '-',
-                similar::ChangeTag::Insert => '+',
-                similar::ChangeTag::Equal => ' ',
-            };
-            format!("{sign}{line}")
-        })
-        .collect()
 }

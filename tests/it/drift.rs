@@ -19,7 +19,7 @@ fn older() -> Capture {
 }
 
 fn version<'a>(name: &str, capture: &'a Capture) -> Version<'a> {
-    Version { version: name.to_owned(), captures: BTreeMap::from([(SCENARIO.to_owned(), capture)]) }
+    Version { version: name.to_owned(), source: "test".to_owned(), captures: BTreeMap::from([(SCENARIO.to_owned(), capture)]) }
 }
 
 fn event_name(record: &LogRecord) -> Option<&str> {
@@ -126,8 +126,13 @@ fn removals_renames_retypes_and_additions_are_reported_at_their_levels() {
     assert_eq!(renamed.renamed_to_guess.as_deref(), Some("assistant_reply"));
     let records = &report.records[0];
     assert!(records.changed);
-    assert!(records.diff.iter().any(|it| it.starts_with('-') && it.contains("assistant_response ← claude_code.assistant_response")));
-    assert!(records.diff.iter().any(|it| it.starts_with('+') && it.contains("passthrough ← claude_code.assistant_reply")));
+    assert!(records.diff.contains(&"- assistant_response ← claude_code.assistant_response ×1".to_owned()), "{:#?}", records.diff);
+    assert!(records.diff.contains(&"+ passthrough ← claude_code.assistant_reply ×1".to_owned()), "{:#?}", records.diff);
+    assert!(
+        records.diff.iter().any(|it| it.starts_with("~ llm_call ← claude_code.api_request:") && it.contains("-gen_ai.usage.output_tokens:int")),
+        "{:#?}",
+        records.diff
+    );
 
     assert!(!report.passes(FailOn::Violation));
     assert_eq!(report.count(Level::Violation), 2);
@@ -135,6 +140,7 @@ fn removals_renames_retypes_and_additions_are_reported_at_their_levels() {
     assert!(text.contains("- event `assistant_response` [read by the adapter] (renamed to `assistant_reply`? a guess)"), "{text}");
     assert!(!text.contains('\x1b'));
     assert!(report.to_text(true).contains("\x1b[31m-"), "removals are red in color");
+    assert!(report.to_text(true).contains("\x1b[33m~"), "changes are yellow");
     let markdown = report.to_markdown();
     assert!(markdown.contains("```diff\n"), "{markdown}");
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");

@@ -32,13 +32,19 @@ pub struct Args {
     pub output: Option<PathBuf>,
     /// The gate.
     pub fail_on: String,
+    /// Captures of the older version, instead of `corpus/<vendor>/<from>/`.
+    pub from_dir: Option<PathBuf>,
+    /// Captures of the newer version, instead of `corpus/<vendor>/<to>/`.
+    pub to_dir: Option<PathBuf>,
 }
 
-/// Loads a version's captures, recording them into a temporary folder when the corpus has
-/// none. Returns (scenario, capture) pairs.
-fn load_version(vendor: &str, version: &str) -> Result<Vec<(String, Capture)>> {
+/// Loads a version's captures from `dir` when given, else from the corpus, else records them
+/// into a temporary folder. Returns the folder and the (scenario, capture) pairs.
+fn load_version(vendor: &str, version: &str, dir: Option<&Path>) -> Result<(PathBuf, Vec<(String, Capture)>)> {
     let in_corpus = repo_root().join("corpus").join(vendor).join(version);
-    let folder = if in_corpus.is_dir() {
+    let folder = if let Some(dir) = dir {
+        dir.to_owned()
+    } else if in_corpus.is_dir() {
         in_corpus
     } else {
         let out = std::env::temp_dir().join(format!("codetel-drift-{vendor}-{version}-{}", std::process::id()));
@@ -46,17 +52,35 @@ fn load_version(vendor: &str, version: &str) -> Result<Vec<(String, Capture)>> {
             "corpus/{vendor}/{version}/ does not exist: recording every scenario with {vendor} {version} into {}",
             out.display()
         );
-        record::run(&record::RecordRequest {
+        let recorded = record::run(&record::RecordRequest {
             vendor: vendor.to_owned(),
             scenarios: scenario::list(&record::xtask_dir(), vendor)?,
             cli_version: Some(version.to_owned()),
             out: Some(out.clone()),
             strace: false,
             command_line: format!("cargo xtask drift (recording {vendor} {version} on the fly)"),
-        })?;
+        });
+        // A scenario whose expectations fail (a span the scenario expects is missing) is still
+        // written, and a missing span is exactly what drift is for: compare what arrived.
+        if let Err(error) = recorded {
+            if Input::load_corpus(&out).map(|it| it.is_empty()).unwrap_or(true) {
+                return Err(error.context(format!("recording {vendor} {version}")));
+            }
+            eprintln!("recording {vendor} {version} reported: {error:#}\ncomparing what was captured");
+        }
         out
     };
-    load_folder(&folder)
+    let captures = load_folder(&folder)?;
+    Ok((folder, captures))
+}
+
+/// A folder as the report names it: relative to the repository when inside it.
+fn shown(folder: &Path) -> String {
+    let root = repo_root();
+    match folder.strip_prefix(&root) {
+        Ok(relative) => format!("{}/", relative.display()),
+        Err(_) => format!("{} (recorded outside the corpus)", folder.display()),
+    }
 }
 
 fn load_folder(folder: &Path) -> Result<Vec<(String, Capture)>> {
@@ -67,9 +91,10 @@ fn load_folder(folder: &Path) -> Result<Vec<(String, Capture)>> {
     Ok(inputs.into_iter().map(|input| (input.id, input.capture)).collect())
 }
 
-fn version<'a>(name: &str, captures: &'a [(String, Capture)]) -> Version<'a> {
+fn version<'a>(name: &str, source: &str, captures: &'a [(String, Capture)]) -> Version<'a> {
     Version {
         version: name.to_owned(),
+        source: source.to_owned(),
         captures: captures.iter().map(|(scenario, capture)| (scenario.clone(), capture)).collect::<BTreeMap<_, _>>(),
     }
 }
@@ -85,9 +110,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if codetel::adapters::by_name(&args.vendor).is_none() {
         bail!("no adapter named {:?}", args.vendor);
     }
-    let before = load_version(&args.vendor, &args.from)?;
-    let after = load_version(&args.vendor, &args.to)?;
-    let report = drift::compare(&args.vendor, &version(&args.from, &before), &version(&args.to, &after));
+    let (before_dir, before) = load_version(&args.vendor, &args.from, args.from_dir.as_deref())?;
+    let (after_dir, after) = load_version(&args.vendor, &args.to, args.to_dir.as_deref())?;
+    let report = drift::compare(
+        &args.vendor,
+        &version(&args.from, &shown(&before_dir), &before),
+        &version(&args.to, &shown(&after_dir), &after),
+    );
     let color = args.format == "text"
         && args.output.is_none()
         && std::io::stdout().is_terminal()

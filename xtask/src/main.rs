@@ -91,6 +91,12 @@ enum Command {
         /// Lowest level that fails: violation, improvement, information or none.
         #[arg(long, default_value = "violation")]
         fail_on: String,
+        /// Captures of the older version, instead of corpus/<vendor>/<from>/.
+        #[arg(long)]
+        from_dir: Option<PathBuf>,
+        /// Captures of the newer version, instead of corpus/<vendor>/<to>/.
+        #[arg(long)]
+        to_dir: Option<PathBuf>,
     },
     /// Scaffold a new vendor adapter: adapter stub, registry line, corpus README, scenarios.
     NewAdapter {
@@ -151,6 +157,8 @@ fn main() -> Result<ExitCode> {
             format,
             output,
             fail_on,
+            from_dir,
+            to_dir,
         } => drift::run(&drift::Args {
             vendor,
             from,
@@ -158,6 +166,8 @@ fn main() -> Result<ExitCode> {
             format,
             output,
             fail_on,
+            from_dir,
+            to_dir,
         }),
         Command::NewAdapter { name, package } => {
             new_adapter::run(&conformance::repo_root(), &name, package.as_deref())

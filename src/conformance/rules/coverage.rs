@@ -39,10 +39,15 @@ pub(super) fn attributes_covered(vendor_run: &VendorRun<'_>) -> Vec<Observation>
     coverage
         .attribute_keys_unmapped
         .iter()
-        .map(|(key, example)| {
-            let (capture, location) = at(example, key);
+        .map(|(key, unmapped)| {
+            let (capture, location) = at(&unmapped.example, key);
+            let consequence = if unmapped.reduced {
+                "metadata_only reduces its text to type and length"
+            } else {
+                "its numbers or booleans pass through unexplained"
+            };
             Observation::new(format!(
-                "vendor attribute `{key}` lands in no canonical key and is not declared metadata, so metadata_only keeps only its shape"
+                "vendor attribute `{key}` lands in no canonical key and is not declared metadata; {consequence}"
             ))
             .vendor(Some(vendor_run.vendor))
             .capture(capture)
