@@ -113,7 +113,7 @@ pub const UNDECODABLE: &str = "undecodable";
 /// Normalizes one capture.
 pub fn normalize(capture: &Capture, options: &Options) -> Output {
     let mut out = Output::default();
-    decoder_problems(capture, &mut out);
+    decoder_problems(capture, options.capture_mode, &mut out);
 
     let items = adapter::items(capture);
     let by_id: HashMap<ItemId, &Item<'_>> = items.iter().map(|it| (it.id, it)).collect();
@@ -268,11 +268,20 @@ fn resource_field(signal: crate::otlp::Signal) -> &'static str {
 }
 
 /// Decoder problems become findings; items the decoder left out count as rejected inputs.
-fn decoder_problems(capture: &Capture, out: &mut Output) {
+/// A problem quotes the offending value; outside `full` the quote is reduced to its length,
+/// since a malformed field can hold content as easily as a well-formed one.
+fn decoder_problems(capture: &Capture, mode: CaptureMode, out: &mut Output) {
     for request in &capture.requests {
         for problem in &request.decoded.problems {
             let location =
                 Location { file: request.file.clone(), locator: problem.locator.clone(), field: problem.field.clone() };
+            let mut found = privacy::SecretCounts::default();
+            let message = match mode {
+                CaptureMode::Full => problem.message.clone(),
+                CaptureMode::Minimal | CaptureMode::MetadataOnly => redact_quotes(&problem.message),
+            };
+            let message = privacy::scrub_text(&message, &mut found).into_owned();
+            let problem = crate::otlp::Problem { message, ..problem.clone() };
             if problem.rejected_items > 0 {
                 out.findings
                     .push(Finding::new("undecodable_item", Level::Violation, problem.message.clone()).at(location));
@@ -287,6 +296,41 @@ fn decoder_problems(capture: &Capture, out: &mut Output) {
             }
         }
     }
+}
+
+/// Replaces every `"…"` quotation in a message by its length: `string "abc"` → `string "<3 chars>"`.
+fn redact_quotes(message: &str) -> String {
+    let mut res = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find('"') {
+        res.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        // The decoder escapes quotes inside quotations, so the next unescaped quote ends it.
+        let mut end = None;
+        let mut escaped = false;
+        for (index, ch) in after.char_indices() {
+            match ch {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = Some(index);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        match end {
+            Some(end) => {
+                res.push_str(&format!("\"<{} chars>\"", after[..end].chars().count()));
+                rest = &after[end + 1..];
+            }
+            None => {
+                res.push_str(&format!("\"<{} chars>", after.chars().count()));
+                rest = "";
+            }
+        }
+    }
+    res.push_str(rest);
+    res
 }
 
 fn problem_kind(message: &str) -> &str {
@@ -471,5 +515,18 @@ fn privacy_findings(vendor: &'static str, report: &privacy::PrivacyReport, findi
             Level::Information,
             format!("{n} {} value(s) replaced by a placeholder", kind.as_str()),
         ).for_vendor(vendor));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_quotes;
+
+    #[test]
+    fn quotations_are_reduced_to_their_length() {
+        assert_eq!(redact_quotes(r#"expected an integer, found string "CANARY-1""#), r#"expected an integer, found string "<8 chars>""#);
+        assert_eq!(redact_quotes(r#"a "x\"y" b "z""#), r#"a "<4 chars>" b "<1 chars>""#);
+        assert_eq!(redact_quotes(r#"open "abc"#), r#"open "<3 chars>"#);
+        assert_eq!(redact_quotes("no quotes"), "no quotes");
     }
 }

@@ -22,7 +22,7 @@
 //! ## Rules
 //! - Tokens: Claude Code's `input_tokens` excludes cache reads and cache creation (Anthropic
 //!   usage semantics); `gen_ai.usage.input_tokens` is their sum. Token metric points keep the
-//!   vendor's split in `gen_ai.token.type` (`input` there is the uncached part).
+//!   vendor's split, named in the canonical vocabulary: its `input` is `input_uncached`.
 //! - Cost: `cost_usd_micros` when sent, else `cost_usd` converted exactly.
 //! - Model: kept raw in `coding_agent.model.raw` when it differs from the normalized
 //!   `gen_ai.request.model` (metrics say `claude-opus-4-8[1m]`, events `claude-opus-4-8`).
@@ -581,10 +581,13 @@ fn map_metric(item: &Item<'_>, name: &str, out: &mut Normalized, unknown_names: 
         };
         match key {
             Some(key) => {
-                let value = match kind_value.as_str() {
-                    "cacheRead" => "cache_read".to_owned(),
-                    "cacheCreation" => "cache_creation".to_owned(),
-                    other => other.to_owned(),
+                let value = match (key, kind_value.as_str()) {
+                    // Claude Code's `input` excludes the cache: a different quantity from the
+                    // canonical `input`, so it gets its own name.
+                    (attr::TOKEN_TYPE, "input") => "input_uncached".to_owned(),
+                    (_, "cacheRead") => "cache_read".to_owned(),
+                    (_, "cacheCreation") => "cache_creation".to_owned(),
+                    (_, other) => other.to_owned(),
                 };
                 let _ = builder.set(key, Value::Str(value));
             }

@@ -195,15 +195,19 @@ impl Capture {
     }
 }
 
-fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, LoadError> {
+/// Reads a file and inflates it when it is gzip (by magic number, whatever its name says).
+fn read_inflated(path: &Path) -> Result<(Vec<u8>, bool), LoadError> {
     let bytes = read(path)?;
-    let gzip = otlp::is_gzip(&bytes);
-    let bytes = if gzip {
-        otlp::gunzip(&bytes, otlp::DEFAULT_BODY_LIMIT)
-            .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?
-    } else {
-        bytes
-    };
+    if !otlp::is_gzip(&bytes) {
+        return Ok((bytes, false));
+    }
+    let inflated = otlp::gunzip(&bytes, otlp::DEFAULT_BODY_LIMIT)
+        .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?;
+    Ok((inflated, true))
+}
+
+fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, LoadError> {
+    let (bytes, gzip) = read_inflated(path)?;
     let signal = match (body_name.signal, body_name.encoding) {
         (Some(signal), _) => signal,
         (None, Encoding::Json) => otlp::json::detect_signal(&bytes)
@@ -221,14 +225,7 @@ fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, 
 }
 
 fn load_jsonl(path: &Path, name: &str) -> Result<Vec<Request>, LoadError> {
-    let bytes = read(path)?;
-    let gzip = otlp::is_gzip(&bytes);
-    let bytes = if gzip {
-        otlp::gunzip(&bytes, otlp::DEFAULT_BODY_LIMIT)
-            .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?
-    } else {
-        bytes
-    };
+    let (bytes, gzip) = read_inflated(path)?;
     let mut requests = Vec::new();
     for (line, res) in otlp::json::decode_lines(&bytes) {
         let decoded = res.map_err(|cause| LoadError::Decode { path: format!("{}:{line}", path.display()), cause })?;

@@ -4,17 +4,20 @@
 //! Accepted beyond the strict OTLP/JSON mapping: 64-bit integers as numbers or decimal
 //! strings (and integral floats), doubles as numbers, quoted numbers or `"NaN"`/`"Infinity"`/
 //! `"-Infinity"`, hex ids in any case with `""` meaning absent, base64 ids of the right length
-//! (reported), enum value names (`"SPAN_KIND_SERVER"`), snake_case keys, `null` wherever a
-//! value may be absent, `{}` as an empty `AnyValue`, unknown keys at every level, and
-//! duplicate attribute keys (kept in order).
+//! (reported), enum value names (`"SPAN_KIND_SERVER"`), `"true"`/`"false"` for booleans,
+//! snake_case keys, `null` wherever a value may be absent, `{}` as an empty `AnyValue`, unknown
+//! keys at every level, duplicate attribute keys (kept in order), and a UTF-8 byte order mark.
+//! A key given twice: lists are appended (as for a repeated protobuf field), any other field
+//! keeps the last value.
 //!
 //! A field with a value of the wrong JSON type is left at its default and reported as a
 //! [`Problem`](super::Problem); an item that is not an object is left out and reported as
-//! rejected. Only syntax errors, a top level that is not an object, nesting deeper than
-//! serde_json's limit of 128 and a body of another signal fail the whole body.
+//! rejected. Only syntax errors, invalid UTF-8, a top level that is not an object, nesting
+//! of read values deeper than serde_json's limit of 128, and a body of another signal fail
+//! the whole body.
 //!
 //! The decoder streams over `serde_json::Deserializer` without building a DOM; see
-//! [`reader`] for how tolerance is done without one.
+//! the private `reader` module for how tolerance is done without one.
 
 mod messages;
 mod reader;

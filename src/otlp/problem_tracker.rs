@@ -3,7 +3,10 @@
 //!
 //! The decoders push a path segment when they step into a field or a list element and pop
 //! it on the way out. Rendering the path into strings happens only when a problem is
-//! recorded, so the happy path costs a `Vec` push and pop per field, never an allocation.
+//! recorded, so the happy path never allocates. Because most fields are scalars that cannot
+//! contain anything, a field can also be merely *noted* ([`ProblemTracker::note_field`]):
+//! it joins the path only if a container is entered under it ([`ProblemTracker::enter_noted`])
+//! or a problem is reported while it is noted, which saves a push and pop per scalar.
 //! A path is split in two at the innermost *item* (a resource or scope entry, log record,
 //! metric, data point or span): the part up to the item is the [`Problem::locator`], the rest
 //! the [`Problem::field`].
@@ -27,6 +30,8 @@ const QUOTE_LIMIT: usize = 40;
 pub(crate) struct ProblemTracker {
     problems: Vec<Problem>,
     path: Vec<Segment>,
+    /// A field noted but not yet pushed: the innermost step when set.
+    noted: Option<&'static str>,
     /// `path` lengths at which an item starts (innermost last).
     item_starts: Vec<usize>,
 }
@@ -35,6 +40,29 @@ impl ProblemTracker {
     /// Steps into the field `name` (canonical lowerCamelCase).
     pub(crate) fn enter_field(&mut self, name: &'static str) {
         self.path.push(Segment::Field(name));
+    }
+
+    /// Notes that the value of field `name` is being read, without pushing it yet; clear it
+    /// with [`ProblemTracker::clear_noted`] after reading.
+    pub(crate) fn note_field(&mut self, name: &'static str) {
+        self.noted = Some(name);
+    }
+
+    /// Forgets the noted field (its value has been read).
+    pub(crate) fn clear_noted(&mut self) {
+        self.noted = None;
+    }
+
+    /// Pushes the noted field, if any, because a container is entered under it. Returns
+    /// whether it did, so the caller can [`ProblemTracker::leave`] when done.
+    pub(crate) fn enter_noted(&mut self) -> bool {
+        match self.noted.take() {
+            Some(name) => {
+                self.path.push(Segment::Field(name));
+                true
+            }
+            None => false,
+        }
     }
 
     /// Steps into list element `index`; `is_item` when the element is an accountable item or
@@ -59,12 +87,14 @@ impl ProblemTracker {
     pub(crate) fn report(&mut self, message: String, rejected_items: usize) {
         let split = self.item_starts.last().copied().unwrap_or(0).min(self.path.len());
         let (item, field) = self.path.split_at(split);
-        self.problems.push(Problem {
-            locator: render(item),
-            field: render(field),
-            message,
-            rejected_items,
-        });
+        let mut field = render(field);
+        if let Some(name) = self.noted {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(name);
+        }
+        self.problems.push(Problem { locator: render(item), field, message, rejected_items });
     }
 
     /// How many problems have been recorded so far (lets a caller tell whether reading a
@@ -147,15 +177,15 @@ mod tests {
         tracker.enter_field("attributes");
         tracker.enter_index(2, false);
         tracker.enter_field("value");
-        tracker.enter_field("intValue");
+        tracker.note_field("intValue");
         tracker.report("bad".to_owned(), 0);
-        for _ in 0..4 {
+        tracker.clear_noted();
+        for _ in 0..3 {
             tracker.leave();
         }
         tracker.report("whole record".to_owned(), 1);
         tracker.leave();
-        tracker.leave();
-        tracker.report("scope".to_owned(), 0);
+        tracker.report("the list of records".to_owned(), 1);
         let problems = tracker.into_problems();
         assert_eq!(problems[0].locator, "resourceLogs[0].scopeLogs[1].logRecords[3]");
         assert_eq!(problems[0].field, "attributes[2].value.intValue");
@@ -163,6 +193,26 @@ mod tests {
         assert_eq!(problems[1].field, "");
         assert_eq!(problems[2].locator, "resourceLogs[0].scopeLogs[1]");
         assert_eq!(problems[2].field, "logRecords");
+    }
+
+    #[test]
+    fn noted_field_joins_the_path_only_when_entered() {
+        let mut tracker = ProblemTracker::default();
+        tracker.enter_field("resourceSpans");
+        tracker.enter_index(0, true);
+        tracker.note_field("resource");
+        assert!(tracker.enter_noted());
+        tracker.note_field("attributes");
+        tracker.report("noted".to_owned(), 0);
+        assert!(tracker.enter_noted());
+        assert!(!tracker.enter_noted());
+        tracker.report("entered".to_owned(), 0);
+        let problems = tracker.into_problems();
+        assert_eq!(
+            (problems[0].locator.as_str(), problems[0].field.as_str()),
+            ("resourceSpans[0]", "resource.attributes")
+        );
+        assert_eq!(problems[1].field, "resource.attributes");
     }
 
     #[test]

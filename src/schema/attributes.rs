@@ -180,7 +180,7 @@ pub const METRIC_VALUE: &str = "coding_agent.metric.value";
 pub const METRIC_DELTA: &str = "coding_agent.metric.delta";
 /// `coding_agent.metric.start_time_unix_nano`: Start of the aggregation interval.
 pub const METRIC_START_TIME: &str = "coding_agent.metric.start_time_unix_nano";
-/// `gen_ai.token.type`: Token type of a token metric point: `input` (uncached, as the vendor counts it), `output`, `cache_read`, `cache_creation`, `reasoning`.
+/// `gen_ai.token.type`: Token type of a token metric point, from one vocabulary with one meaning per value (see the schema document).
 pub const TOKEN_TYPE: &str = "gen_ai.token.type";
 /// `coding_agent.lines.type`: `added` or `removed`, for lines-of-code metric points.
 pub const LINES_TYPE: &str = "coding_agent.lines.type";
@@ -283,7 +283,7 @@ pub static ALL: &[AttrSpec] = &[
     AttrSpec { key: METRIC_VALUE, ty: "double", unit: "see unit", class: Class::Metadata, doc: "The data point's value as sent (a sum's running total when cumulative). Integer-valued streams serialize without a fraction." },
     AttrSpec { key: METRIC_DELTA, ty: "double", unit: "see unit", class: Class::Metadata, doc: "The increase this point adds to the stream's total: the value itself for delta streams, the difference to the previous point of the same stream for cumulative ones (0 for a re-exported point)." },
     AttrSpec { key: METRIC_START_TIME, ty: "int", unit: "ns", class: Class::Metadata, doc: "Start of the aggregation interval." },
-    AttrSpec { key: TOKEN_TYPE, ty: "string", unit: "", class: Class::Metadata, doc: "Token type of a token metric point: `input` (uncached, as the vendor counts it), `output`, `cache_read`, `cache_creation`, `reasoning`." },
+    AttrSpec { key: TOKEN_TYPE, ty: "string", unit: "", class: Class::Metadata, doc: "Token type of a token metric point, from one vocabulary whose every value means one thing for every vendor: `input` (all input tokens, cache reads and creation included), `input_uncached` (input without cache reads and creation: Claude Code's `input`), `cache_read` and `cache_creation` (parts of input), `output` (all output, reasoning included), `output_visible` (output without reasoning: Gemini's `output`), `reasoning` (part of output), `tool` (tool-use prompt tokens a vendor counts apart from `input`), `total` (input plus output as the vendor totals them; never add it to the others). Sum only types that do not overlap." },
     AttrSpec { key: LINES_TYPE, ty: "string", unit: "", class: Class::Metadata, doc: "`added` or `removed`, for lines-of-code metric points." },
     AttrSpec { key: ACTIVE_TIME_TYPE, ty: "string", unit: "", class: Class::Metadata, doc: "`user` or `cli`, for active-time metric points." },
     AttrSpec { key: LANGUAGE, ty: "string", unit: "", class: Class::Metadata, doc: "Programming language of an edited file, as the vendor classifies it." },

@@ -155,3 +155,25 @@ fn claude_code_odd_records_become_findings_not_failures() {
     assert_eq!(call.attributes.get("coding_agent.cost.usd_micros"), Some(&Value::Int(12_300)));
     assert!(!call.attributes.contains_key("gen_ai.usage.output_tokens"), "absent stays absent");
 }
+
+#[test]
+fn a_canary_in_a_malformed_field_stays_out_of_records_and_findings() {
+    let body = claude_logs(
+        vec![kv("service.name", serde_json::json!({"stringValue": "claude-code"}))],
+        vec![serde_json::json!({
+            "timeUnixNano": "CANARY-MALFORMED-TIME",
+            "body": {"stringValue": "claude_code.user_prompt"},
+            "attributes": [
+                kv("event.name", serde_json::json!({"stringValue": "user_prompt"})),
+                kv("prompt_length", serde_json::json!({"intValue": "CANARY-MALFORMED-INT"})),
+            ],
+            "traceId": "CANARY-MALFORMED-TRACE-ID",
+        })],
+    );
+    for mode in [CaptureMode::Minimal, CaptureMode::MetadataOnly] {
+        let output = check(Signal::Logs, body.clone(), mode);
+        assert!(output.findings.iter().any(|it| it.id == "undecodable_field"), "the bad fields are reported");
+        let text = serde_json::to_string(&(&output.records, &output.findings)).expect("serialize");
+        assert!(!text.contains("CANARY-MALFORMED"), "{text}");
+    }
+}

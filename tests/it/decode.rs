@@ -1,7 +1,9 @@
 //! Decoder tests: JSON/protobuf equivalence, every tolerated quirk and malformation,
 //! robustness against hostile input, JSONL, and real captures.
 
+mod captures;
 mod equivalence;
+mod jsonl;
 mod malformed;
 mod rich_request;
 mod robustness;

@@ -27,6 +27,10 @@ pub struct Scenario {
     /// Environment overrides applied after the vendor's defaults (content flags, tracing, ...).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Settings for the CLI's own config file (dotted keys such as `otel.log_user_prompt`), for
+    /// vendors whose switches live there instead of the environment; the recipe writes them.
+    #[serde(default)]
+    pub config: BTreeMap<String, toml::Value>,
     /// Strings planted in the prompt, commands or paths, listed in the manifest.
     #[serde(default)]
     pub canaries: Vec<String>,

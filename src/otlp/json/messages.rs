@@ -5,8 +5,8 @@
 //!
 //! Fields the model does not keep (exemplars, metric metadata, entity refs, dropped
 //! event/link counts, ...) are skipped like unknown fields.
-//! A key that appears twice behaves as in protobuf: a repeated field is appended to, any
-//! other field is overwritten.
+//! A key that appears twice: a repeated field is appended to (as in protobuf), any other
+//! field keeps the last value.
 
 use serde::de::MapAccess;
 

@@ -52,9 +52,10 @@ pub(super) fn read_field<'de, A: MapAccess<'de>, R: Reader>(
     name: &'static str,
     reader: &R,
 ) -> Result<R::Out, A::Error> {
-    tracker.enter_field(name);
+    // Noted, not pushed: containers push it when they open (see `ObjectVisitor`/`ListVisitor`).
+    tracker.note_field(name);
     let out = map.next_value_seed(Seed { tracker: &mut *tracker, reader })?;
-    tracker.leave();
+    tracker.clear_noted();
     Ok(out)
 }
 
@@ -84,6 +85,7 @@ macro_rules! message_keys {
             }
 
             /// The canonical lowerCamelCase name, used in problem locators.
+            // Not every key set reads its fields through `read_field`.
             #[allow(dead_code)]
             $vis fn name(self) -> &'static str {
                 match self {
@@ -458,10 +460,13 @@ fn hex_digit(byte: u8) -> Option<u8> {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    text.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| Some(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?))
-        .collect()
+    // A plain loop into an exact allocation: collecting into `Option<Vec>` cannot know the
+    // length and reallocates, and there is an id on nearly every span and log record.
+    let mut res = Vec::with_capacity(text.len() / 2);
+    for pair in text.as_bytes().chunks_exact(2) {
+        res.push(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?);
+    }
+    Some(res)
 }
 
 fn id_from(tracker: &mut ProblemTracker, value: Scalar<'_>, bytes: usize) -> Vec<u8> {
@@ -619,11 +624,16 @@ impl<'de, M: Message> Visitor<'de> for ObjectVisitor<'_, M> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let entered = self.tracker.enter_noted();
         let mut message = M::new();
         while let Some(key) = map.next_key_seed(KeySeed(M::key))? {
             message.read_value(self.tracker, key, &mut map)?;
         }
-        Ok(Some(message.finish(self.tracker)))
+        let res = message.finish(self.tracker);
+        if entered {
+            self.tracker.leave();
+        }
+        Ok(Some(res))
     }
 
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
@@ -719,6 +729,7 @@ where
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let entered = self.tracker.enter_noted();
         let mut res = Vec::new();
         for index in 0.. {
             self.tracker.enter_index(index, self.list.items);
@@ -732,6 +743,9 @@ where
                 Some(Some(value)) => res.push(value),
                 Some(None) => {}
             }
+        }
+        if entered {
+            self.tracker.leave();
         }
         Ok(res)
     }

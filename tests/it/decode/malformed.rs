@@ -3,8 +3,8 @@
 //! with a [`DecodeError`].
 
 use codetel::otlp::{
-    json, AnyValue, DecodeError, Decoded, ExportRequest, LogRecord, MetricData, NumberValue, Signal, Span,
-    Temporality,
+    json, AnyValue, DecodeError, Decoded, ExportRequest, LogRecord, MetricData, NumberValue,
+    Signal, Span, Temporality,
 };
 
 const LOG0: &str = "resourceLogs[0].scopeLogs[0].logRecords[0]";
@@ -12,7 +12,9 @@ const METRIC0: &str = "resourceMetrics[0].scopeMetrics[0].metrics[0]";
 const SPAN0: &str = "resourceSpans[0].scopeSpans[0].spans[0]";
 
 fn logs(records: &str) -> String {
-    format!(r#"{{"resourceLogs":[{{"resource":{{}},"scopeLogs":[{{"scope":{{"name":"s"}},"logRecords":[{records}]}}]}}]}}"#)
+    format!(
+        r#"{{"resourceLogs":[{{"resource":{{}},"scopeLogs":[{{"scope":{{"name":"s"}},"logRecords":[{records}]}}]}}]}}"#
+    )
 }
 
 fn metrics(metrics: &str) -> String {
@@ -35,7 +37,12 @@ fn all_spans(decoded: &Decoded) -> Vec<&Span> {
 
 fn metric_data(decoded: &Decoded) -> Vec<&MetricData> {
     let ExportRequest::Metrics(resources) = &decoded.request else { panic!("not metrics") };
-    resources.iter().flat_map(|it| &it.scope_metrics).flat_map(|it| &it.metrics).map(|it| &it.data).collect()
+    resources
+        .iter()
+        .flat_map(|it| &it.scope_metrics)
+        .flat_map(|it| &it.metrics)
+        .map(|it| &it.data)
+        .collect()
 }
 
 fn number_values(decoded: &Decoded) -> Vec<NumberValue> {
@@ -52,7 +59,9 @@ fn number_values(decoded: &Decoded) -> Vec<NumberValue> {
 #[derive(Debug)]
 enum ErrorKind {
     /// `DecodeError::Json` at this line.
-    Json { line: usize },
+    Json {
+        line: usize,
+    },
     UnknownSignal,
 }
 
@@ -74,7 +83,12 @@ struct Case {
 }
 
 fn ok(name: &'static str, signal: Signal, body: String, items: usize) -> Case {
-    Case { name, signal, body: body.into_bytes(), expect: Expect::Decoded { items, problems: vec![], check: None } }
+    Case {
+        name,
+        signal,
+        body: body.into_bytes(),
+        expect: Expect::Decoded { items, problems: vec![], check: None },
+    }
 }
 
 fn fails(name: &'static str, signal: Signal, body: impl Into<Vec<u8>>, kind: ErrorKind) -> Case {
@@ -532,11 +546,17 @@ fn check_case(case: &Case, result: Result<Decoded, DecodeError>) {
         (Expect::Decoded { items, problems, check }, Ok(decoded)) => {
             assert_eq!(decoded.request.signal(), case.signal);
             assert_eq!(decoded.request.item_count(), *items, "items");
-            let actual: Vec<(String, &str, usize)> =
-                decoded.problems.iter().map(|it| (it.locator.clone(), it.field.as_str(), it.rejected_items)).collect();
+            let actual: Vec<(String, &str, usize)> = decoded
+                .problems
+                .iter()
+                .map(|it| (it.locator.clone(), it.field.as_str(), it.rejected_items))
+                .collect();
             assert_eq!(&actual, problems, "problems: {:#?}", decoded.problems);
             for problem in &decoded.problems {
-                assert!(!problem.message.is_empty() && !problem.message.contains('\n'), "{problem:?}");
+                assert!(
+                    !problem.message.is_empty() && !problem.message.contains('\n'),
+                    "{problem:?}"
+                );
             }
             if let Some(check) = check {
                 check(&decoded);
@@ -553,6 +573,8 @@ fn check_case(case: &Case, result: Result<Decoded, DecodeError>) {
             _ => panic!("expected {kind:?}, got {error:?}"),
         },
         (Expect::Decoded { .. }, Err(error)) => panic!("expected to decode, got {error}"),
-        (Expect::Fails(kind), Ok(decoded)) => panic!("expected {kind:?}, decoded {} items", decoded.request.item_count()),
+        (Expect::Fails(kind), Ok(decoded)) => {
+            panic!("expected {kind:?}, decoded {} items", decoded.request.item_count())
+        }
     }
 }

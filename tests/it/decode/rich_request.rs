@@ -92,7 +92,11 @@ pub fn every_any_value() -> Vec<KeyValue> {
             }),
         ),
         kv("kvlist.empty", Value::KvlistValue(KeyValueList::default())),
-        KeyValue { key: "empty.value".to_owned(), value: Some(AnyValue { value: None }), ..Default::default() },
+        KeyValue {
+            key: "empty.value".to_owned(),
+            value: Some(AnyValue { value: None }),
+            ..Default::default()
+        },
         KeyValue { key: "no.value".to_owned(), value: None, ..Default::default() },
         // Codex sends `thread.id` twice with two types; both must survive, in order.
         kv("thread.id", Value::IntValue(7)),
@@ -102,7 +106,10 @@ pub fn every_any_value() -> Vec<KeyValue> {
 
 fn resource(service: &str) -> Resource {
     Resource {
-        attributes: vec![kv("service.name", string(service)), kv("service.version", string("1.2.3"))],
+        attributes: vec![
+            kv("service.name", string(service)),
+            kv("service.version", string("1.2.3")),
+        ],
         dropped_attributes_count: 2,
         entity_refs: Vec::new(),
     }
@@ -117,7 +124,9 @@ fn scope(name: &str) -> InstrumentationScope {
     }
 }
 
-pub const TRACE_ID: [u8; 16] = [0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x71];
+pub const TRACE_ID: [u8; 16] = [
+    0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x71,
+];
 pub const SPAN_ID: [u8; 8] = [0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10];
 pub const PARENT_ID: [u8; 8] = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0xAB];
 
@@ -129,7 +138,9 @@ pub fn logs_request() -> ExportLogsServiceRequest {
         Some(any(Value::ArrayValue(ArrayValue {
             values: vec![any(string("stream")), any(string("{\"providerID\":\"mock\"}"))],
         }))),
-        Some(any(Value::KvlistValue(KeyValueList { values: vec![kv("k", Value::DoubleValue(1.5))] }))),
+        Some(any(Value::KvlistValue(KeyValueList {
+            values: vec![kv("k", Value::DoubleValue(1.5))],
+        }))),
         Some(AnyValue { value: None }),
         None,
     ];
@@ -142,7 +153,10 @@ pub fn logs_request() -> ExportLogsServiceRequest {
             severity_number: 9 + index as i32,
             severity_text: "INFO".to_owned(),
             body,
-            attributes: vec![kv("event.name", string("codex.tool_result")), kv("seq", Value::IntValue(index as i64))],
+            attributes: vec![
+                kv("event.name", string("codex.tool_result")),
+                kv("seq", Value::IntValue(index as i64)),
+            ],
             dropped_attributes_count: index as u32,
             flags: 1,
             trace_id: TRACE_ID.to_vec(),
@@ -168,7 +182,11 @@ pub fn logs_request() -> ExportLogsServiceRequest {
                         log_records: records,
                         schema_url: "https://opentelemetry.io/schemas/1.26.0".to_owned(),
                     },
-                    ScopeLogs { scope: None, log_records: vec![LogRecord::default()], schema_url: String::new() },
+                    ScopeLogs {
+                        scope: None,
+                        log_records: vec![LogRecord::default()],
+                        schema_url: String::new(),
+                    },
                 ],
                 schema_url: "https://opentelemetry.io/schemas/1.26.0".to_owned(),
             },
@@ -177,7 +195,10 @@ pub fn logs_request() -> ExportLogsServiceRequest {
     }
 }
 
-fn number_point(value: Option<number_data_point::Value>, attributes: Vec<KeyValue>) -> NumberDataPoint {
+fn number_point(
+    value: Option<number_data_point::Value>,
+    attributes: Vec<KeyValue>,
+) -> NumberDataPoint {
     NumberDataPoint {
         attributes,
         start_time_unix_nano: 1_795_267_978_634_649_301,
@@ -255,7 +276,13 @@ pub fn metrics_request() -> ExportMetricsServiceRequest {
                         min: Some(-1.0),
                         max: Some(1e9),
                     },
-                    HistogramDataPoint { count: 0, sum: None, min: None, max: None, ..Default::default() },
+                    HistogramDataPoint {
+                        count: 0,
+                        sum: None,
+                        min: None,
+                        max: None,
+                        ..Default::default()
+                    },
                 ],
                 aggregation_temporality: 1,
             })),
@@ -315,14 +342,29 @@ pub fn metrics_request() -> ExportMetricsServiceRequest {
                 }],
             })),
         ),
-        metric("sum.unspecified.temporality", Some(Data::Sum(Sum { data_points: vec![], aggregation_temporality: 0, is_monotonic: false }))),
+        metric(
+            "sum.unspecified.temporality",
+            Some(Data::Sum(Sum {
+                data_points: vec![],
+                aggregation_temporality: 0,
+                is_monotonic: false,
+            })),
+        ),
     ];
     ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: Some(resource("github-copilot")),
             scope_metrics: vec![
-                ScopeMetrics { scope: Some(scope("github.copilot")), metrics, schema_url: String::new() },
-                ScopeMetrics { scope: Some(InstrumentationScope::default()), metrics: vec![], schema_url: "s".to_owned() },
+                ScopeMetrics {
+                    scope: Some(scope("github.copilot")),
+                    metrics,
+                    schema_url: String::new(),
+                },
+                ScopeMetrics {
+                    scope: Some(InstrumentationScope::default()),
+                    metrics: vec![],
+                    schema_url: "s".to_owned(),
+                },
             ],
             schema_url: String::new(),
         }],
@@ -382,7 +424,12 @@ pub fn traces_request() -> ExportTraceServiceRequest {
         status: Some(Status { message: String::new(), code: 0 }),
         ..Default::default()
     };
-    let kinds = (0..=5).map(|kind| Span { name: format!("kind {kind}"), kind, status: Some(Status { message: String::new(), code: kind % 3 }), ..Default::default() });
+    let kinds = (0..=5).map(|kind| Span {
+        name: format!("kind {kind}"),
+        kind,
+        status: Some(Status { message: String::new(), code: kind % 3 }),
+        ..Default::default()
+    });
     ExportTraceServiceRequest {
         resource_spans: vec![
             ResourceSpans {
@@ -396,7 +443,11 @@ pub fn traces_request() -> ExportTraceServiceRequest {
             },
             ResourceSpans {
                 resource: Some(Resource::default()),
-                scope_spans: vec![ScopeSpans { scope: None, spans: vec![Span::default()], schema_url: String::new() }],
+                scope_spans: vec![ScopeSpans {
+                    scope: None,
+                    spans: vec![Span::default()],
+                    schema_url: String::new(),
+                }],
                 schema_url: "https://opentelemetry.io/schemas/1.43.0".to_owned(),
             },
         ],

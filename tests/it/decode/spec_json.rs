@@ -11,11 +11,14 @@
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value::Value as Any, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::common::v1::{
+    any_value::Value as Any, AnyValue, InstrumentationScope, KeyValue,
+};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, SeverityNumber};
 use opentelemetry_proto::tonic::metrics::v1::{
-    exponential_histogram_data_point::Buckets, metric::Data, number_data_point, AggregationTemporality,
-    ExponentialHistogramDataPoint, HistogramDataPoint, Metric, NumberDataPoint, SummaryDataPoint,
+    exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
+    AggregationTemporality, ExponentialHistogramDataPoint, HistogramDataPoint, Metric,
+    NumberDataPoint, SummaryDataPoint,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, status::StatusCode, Span};
@@ -68,7 +71,10 @@ impl Spelling {
             ("snake_case keys", Spelling { snake_case: true, ..spec }),
             ("unknown fields", Spelling { unknown_fields: true, ..spec }),
             ("enum names", Spelling { enum_names: true, ..spec }),
-            ("explicit defaults, pretty", Spelling { explicit_defaults: true, pretty: true, ..spec }),
+            (
+                "explicit defaults, pretty",
+                Spelling { explicit_defaults: true, pretty: true, ..spec },
+            ),
             ("integral doubles as ints", Spelling { integral_doubles_as_ints: true, ..spec }),
             (
                 "everything at once",
@@ -98,7 +104,11 @@ impl Encoder {
     }
 
     pub fn to_text(&self, value: &Value) -> String {
-        let res = if self.spelling.pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
+        let res = if self.spelling.pretty {
+            serde_json::to_string_pretty(value)
+        } else {
+            serde_json::to_string(value)
+        };
         res.expect("a serde_json::Value always serializes")
     }
 
@@ -122,7 +132,10 @@ impl Encoder {
     fn object(&self, fields: Vec<(&str, Option<Value>)>) -> Value {
         let mut map = Map::new();
         if self.spelling.unknown_fields {
-            map.insert("zFutureField".to_owned(), json!({"nested": [1, "two", {"three": null}], "n": 1e300}));
+            map.insert(
+                "zFutureField".to_owned(),
+                json!({"nested": [1, "two", {"three": null}], "n": 1e300}),
+            );
         }
         for (key, value) in fields {
             if let Some(value) = value {
@@ -141,7 +154,10 @@ impl Encoder {
     }
 
     fn u64(&self, value: u64) -> Option<Value> {
-        self.field(value == 0, if self.spelling.ints_as_numbers { json!(value) } else { json!(value.to_string()) })
+        self.field(
+            value == 0,
+            if self.spelling.ints_as_numbers { json!(value) } else { json!(value.to_string()) },
+        )
     }
 
     fn i64_value(&self, value: i64) -> Value {
@@ -175,7 +191,10 @@ impl Encoder {
             json!("Infinity")
         } else if value == f64::NEG_INFINITY {
             json!("-Infinity")
-        } else if self.spelling.integral_doubles_as_ints && value.fract() == 0.0 && value.abs() < 1e15 {
+        } else if self.spelling.integral_doubles_as_ints
+            && value.fract() == 0.0
+            && value.abs() < 1e15
+        {
             json!(value as i64)
         } else {
             json!(value)
@@ -229,9 +248,10 @@ impl Encoder {
                 "arrayValue",
                 self.object(vec![("values", self.list(&it.values, |value| self.any_value(value)))]),
             ),
-            Some(Any::KvlistValue(it)) => {
-                ("kvlistValue", self.object(vec![("values", self.list(&it.values, |kv| self.key_value(kv)))]))
-            }
+            Some(Any::KvlistValue(it)) => (
+                "kvlistValue",
+                self.object(vec![("values", self.list(&it.values, |kv| self.key_value(kv)))]),
+            ),
             Some(Any::StringValueStrindex(it)) => ("stringValueStrindex", json!(it)),
         };
         // A set oneof variant is always written, even when it holds the default.
@@ -239,7 +259,10 @@ impl Encoder {
     }
 
     fn key_value(&self, kv: &KeyValue) -> Value {
-        self.object(vec![("key", Some(json!(kv.key))), ("value", kv.value.as_ref().map(|it| self.any_value(it)))])
+        self.object(vec![
+            ("key", Some(json!(kv.key))),
+            ("value", kv.value.as_ref().map(|it| self.any_value(it))),
+        ])
     }
 
     fn attributes(&self, attributes: &[KeyValue]) -> Option<Value> {
@@ -278,7 +301,10 @@ impl Encoder {
                         self.list(&resource.scope_logs, |scope| {
                             self.object(vec![
                                 ("scope", self.scope(&scope.scope)),
-                                ("logRecords", self.list(&scope.log_records, |record| self.log_record(record))),
+                                (
+                                    "logRecords",
+                                    self.list(&scope.log_records, |record| self.log_record(record)),
+                                ),
                                 ("schemaUrl", self.string(&scope.schema_url)),
                             ])
                         }),
@@ -290,7 +316,8 @@ impl Encoder {
     }
 
     fn log_record(&self, record: &LogRecord) -> Value {
-        let severity = SeverityNumber::try_from(record.severity_number).ok().map(|it| it.as_str_name());
+        let severity =
+            SeverityNumber::try_from(record.severity_number).ok().map(|it| it.as_str_name());
         self.object(vec![
             ("timeUnixNano", self.u64(record.time_unix_nano)),
             ("observedTimeUnixNano", self.u64(record.observed_time_unix_nano)),
@@ -326,7 +353,10 @@ impl Encoder {
                         self.list(&resource.scope_metrics, |scope| {
                             self.object(vec![
                                 ("scope", self.scope(&scope.scope)),
-                                ("metrics", self.list(&scope.metrics, |metric| self.metric(metric))),
+                                (
+                                    "metrics",
+                                    self.list(&scope.metrics, |metric| self.metric(metric)),
+                                ),
                                 ("schemaUrl", self.string(&scope.schema_url)),
                             ])
                         }),
@@ -347,7 +377,10 @@ impl Encoder {
             None => ("gauge", None),
             Some(Data::Gauge(gauge)) => (
                 "gauge",
-                Some(self.object(vec![("dataPoints", self.list(&gauge.data_points, |it| self.number_point(it)))])),
+                Some(self.object(vec![(
+                    "dataPoints",
+                    self.list(&gauge.data_points, |it| self.number_point(it)),
+                )])),
             ),
             Some(Data::Sum(sum)) => (
                 "sum",
@@ -360,20 +393,29 @@ impl Encoder {
             Some(Data::Histogram(histogram)) => (
                 "histogram",
                 Some(self.object(vec![
-                    ("dataPoints", self.list(&histogram.data_points, |it| self.histogram_point(it))),
+                    (
+                        "dataPoints",
+                        self.list(&histogram.data_points, |it| self.histogram_point(it)),
+                    ),
                     ("aggregationTemporality", self.temporality(histogram.aggregation_temporality)),
                 ])),
             ),
             Some(Data::ExponentialHistogram(histogram)) => (
                 "exponentialHistogram",
                 Some(self.object(vec![
-                    ("dataPoints", self.list(&histogram.data_points, |it| self.exponential_point(it))),
+                    (
+                        "dataPoints",
+                        self.list(&histogram.data_points, |it| self.exponential_point(it)),
+                    ),
                     ("aggregationTemporality", self.temporality(histogram.aggregation_temporality)),
                 ])),
             ),
             Some(Data::Summary(summary)) => (
                 "summary",
-                Some(self.object(vec![("dataPoints", self.list(&summary.data_points, |it| self.summary_point(it)))])),
+                Some(self.object(vec![(
+                    "dataPoints",
+                    self.list(&summary.data_points, |it| self.summary_point(it)),
+                )])),
             ),
         };
         self.object(vec![
@@ -419,7 +461,10 @@ impl Encoder {
             ("timeUnixNano", self.u64(point.time_unix_nano)),
             ("count", self.u64(point.count)),
             ("sum", point.sum.map(|it| self.f64_value(it))),
-            ("bucketCounts", self.list(&point.bucket_counts, |it| self.u64(*it).unwrap_or_else(|| self.zero()))),
+            (
+                "bucketCounts",
+                self.list(&point.bucket_counts, |it| self.u64(*it).unwrap_or_else(|| self.zero())),
+            ),
             ("explicitBounds", self.list(&point.explicit_bounds, |it| self.f64_value(*it))),
             ("flags", self.u32(point.flags)),
             ("min", point.min.map(|it| self.f64_value(it))),
@@ -440,7 +485,12 @@ impl Encoder {
         let buckets = buckets.as_ref()?;
         Some(self.object(vec![
             ("offset", self.i32(buckets.offset)),
-            ("bucketCounts", self.list(&buckets.bucket_counts, |it| self.u64(*it).unwrap_or_else(|| self.zero()))),
+            (
+                "bucketCounts",
+                self.list(&buckets.bucket_counts, |it| {
+                    self.u64(*it).unwrap_or_else(|| self.zero())
+                }),
+            ),
         ]))
     }
 
@@ -472,7 +522,10 @@ impl Encoder {
             (
                 "quantileValues",
                 self.list(&point.quantile_values, |it| {
-                    self.object(vec![("quantile", self.f64(it.quantile)), ("value", self.f64(it.value))])
+                    self.object(vec![
+                        ("quantile", self.f64(it.quantile)),
+                        ("value", self.f64(it.value)),
+                    ])
                 }),
             ),
             ("flags", self.u32(point.flags)),
@@ -507,7 +560,10 @@ impl Encoder {
         let kind = span::SpanKind::try_from(span.kind).ok().map(|it| it.as_str_name());
         let status = span.status.as_ref().map(|status| {
             let code = StatusCode::try_from(status.code).ok().map(|it| it.as_str_name());
-            self.object(vec![("message", self.string(&status.message)), ("code", self.enumeration(status.code, code))])
+            self.object(vec![
+                ("message", self.string(&status.message)),
+                ("code", self.enumeration(status.code, code)),
+            ])
         });
         self.object(vec![
             ("traceId", self.id(&span.trace_id)),

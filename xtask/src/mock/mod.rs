@@ -6,6 +6,8 @@
 //! corpus because model requests carry the CLI's system prompt.
 
 pub mod anthropic;
+pub mod gemini;
+pub mod openai_responses;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

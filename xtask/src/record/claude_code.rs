@@ -55,5 +55,9 @@ fn invocation(context: &RunContext, scenario: &Scenario) -> CliInvocation {
     for (key, value) in &scenario.env {
         set(key, value);
     }
-    CliInvocation { args, env }
+    CliInvocation {
+        args,
+        env,
+        files: BTreeMap::new(),
+    }
 }

@@ -178,7 +178,7 @@ impl IdentityRewriter {
                 return Some(replacement);
             }
             if value.len() >= MIN_SUBSTRING_LEN
-                && replace_all(&mut bytes, value, &replacement, |_, _| true)
+                && replace_all(&mut bytes, value, &replacement, |_, _, _| true)
             {
                 self.note(label, &replacement);
                 changed = true;
@@ -186,7 +186,7 @@ impl IdentityRewriter {
         }
         if let Some(host) = self.machine.hostname.clone() {
             let replacement = placeholder(HOSTNAME_LABEL, &host);
-            if replace_all(&mut bytes, &host, &replacement, |before, after| {
+            if replace_all(&mut bytes, &host, &replacement, |before, after, _| {
                 is_boundary(before) && is_boundary(after)
             }) {
                 self.note(HOSTNAME_LABEL, &replacement);
@@ -195,14 +195,15 @@ impl IdentityRewriter {
         }
         if let Some(user) = self.machine.os_user.clone() {
             let replacement = placeholder(OS_USER_LABEL, &user);
-            // A short user name like `root` is also an English word: only replace it where it
-            // is clearly the user: a whole string, a path segment, or `user@host`.
+            // A short user name like `root` is also an English word and a common folder name
+            // (`/$bunfs/root/`): only replace it where it is clearly the user: a whole string,
+            // a home folder (`/home/<user>`, `/Users/<user>`, `/<user>` at the top of a path),
+            // or `user@host`.
             let whole = bytes == user.as_bytes();
             if whole
-                || replace_all(&mut bytes, &user, &replacement, |before, after| {
-                    let after_ok = is_boundary(after);
-                    let in_path = matches!(before, Some(b'/' | b'\\')) && after_ok;
-                    in_path || (is_boundary(before) && after == Some(b'@'))
+                || replace_all(&mut bytes, &user, &replacement, |before, after, prefix| {
+                    let home = is_home_parent(prefix) && matches!(after, None | Some(b'/' | b'\\' | b'"'));
+                    home || (is_boundary(before) && after == Some(b'@'))
                 })
             {
                 if whole {
@@ -326,7 +327,7 @@ fn replace_all(
     haystack: &mut [u8],
     needle: &str,
     replacement: &str,
-    accept: impl Fn(Option<u8>, Option<u8>) -> bool,
+    accept: impl Fn(Option<u8>, Option<u8>, &[u8]) -> bool,
 ) -> bool {
     let needle = needle.as_bytes();
     if needle.is_empty() || needle.len() != replacement.len() {
@@ -341,13 +342,25 @@ fn replace_all(
         // In a raw JSON literal `\n` is an escape: the letter before the match is not a word.
         let escaped = at >= 2 && haystack[at - 2] == b'\\';
         let after = haystack.get(end).copied();
-        if accept(if escaped { None } else { before }, after) {
+        if accept(if escaped { None } else { before }, after, &haystack[..at]) {
             haystack[at..end].copy_from_slice(replacement.as_bytes());
             changed = true;
         }
         from = end;
     }
     changed
+}
+
+/// Whether the text before a name makes the name a home folder: `/home/`, `/Users/`,
+/// `\\Users\\`, or a lone `/` that starts a path (`/root/...`, not `/$bunfs/root/`).
+fn is_home_parent(prefix: &[u8]) -> bool {
+    if prefix.ends_with(b"/home/") || prefix.ends_with(b"/Users/") || prefix.ends_with(b"\\Users\\") {
+        return true;
+    }
+    match prefix {
+        [rest @ .., b'/'] => rest.last().is_none_or(|it| !(it.is_ascii_alphanumeric() || b"_-.$~/\\".contains(it))),
+        _ => false,
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -495,5 +508,22 @@ mod tests {
             .expect("decodes")
             .expect("known");
         assert_clean(&mut rewriter, Encoding::Protobuf, &out, Some(&decoded_out)).expect("clean");
+    }
+}
+
+#[cfg(test)]
+mod home_folder_tests {
+    use super::is_home_parent;
+
+    #[test]
+    fn only_home_folders_count_as_the_user() {
+        assert!(is_home_parent(b"\"/home/"));
+        assert!(is_home_parent(b"cwd=/Users/"));
+        assert!(is_home_parent(b"\"/"), "/root at the top of a path");
+        assert!(is_home_parent(b"in /"));
+        assert!(!is_home_parent(b"/$bunfs/"), "a folder named like the user inside another path");
+        assert!(!is_home_parent(b"/srv/data/"));
+        assert!(!is_home_parent(b"http://x/"));
+        assert!(!is_home_parent(b"a"));
     }
 }

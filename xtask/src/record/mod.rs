@@ -8,6 +8,8 @@
 
 pub mod capture_server;
 pub mod claude_code;
+pub mod gemini_cli;
+pub mod codex;
 pub mod identity;
 pub mod install;
 pub mod otlp_body;
@@ -50,7 +52,7 @@ pub struct VendorRecipe {
 }
 
 /// The recipes known to the recorder.
-const RECIPES: &[VendorRecipe] = &[claude_code::RECIPE];
+const RECIPES: &[VendorRecipe] = &[claude_code::RECIPE, codex::RECIPE, gemini_cli::RECIPE];
 
 fn recipe(vendor: &str) -> Result<&'static VendorRecipe> {
     RECIPES
@@ -71,6 +73,9 @@ pub struct CliInvocation {
     pub args: Vec<String>,
     /// The whole environment; nothing is inherited.
     pub env: BTreeMap<String, String>,
+    /// Files written before the run (settings files in the fresh HOME), path to contents;
+    /// listed in the manifest's notes.
+    pub files: BTreeMap<PathBuf, String>,
 }
 
 /// Where one run happens and what it talks to.
@@ -230,6 +235,14 @@ impl Recording<'_> {
             otlp_endpoint: capture.base_url(),
         };
         let invocation = (self.recipe.invocation)(&context, self.scenario);
+        for (path, contents) in &invocation.files {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            std::fs::write(path, contents)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
         let outcome = self.run_cli(&context, &invocation, &store, &model_log);
         model_server.stop();
         capture.stop();
@@ -472,6 +485,7 @@ impl Recording<'_> {
                     .env
                     .get(*flag)
                     .cloned()
+                    .or_else(|| self.scenario.config.get(*flag).map(|it| it.to_string()))
                     .unwrap_or_else(|| "unset".into());
                 (flag.to_string(), value)
             })
@@ -479,6 +493,13 @@ impl Recording<'_> {
         let mut notes = Vec::new();
         if let Some(scenario_notes) = &self.scenario.notes {
             notes.push(scenario_notes.trim().to_string());
+        }
+        for (path, contents) in &invocation.files {
+            notes.push(format!(
+                "File written before the run, {}: {}",
+                context.portable(&path.display().to_string()),
+                context.portable(contents.trim())
+            ));
         }
         notes.push(format!(
             "Run: the CLI {} after {:.1}s. The mock model answered {} request(s): {}.",
