@@ -99,16 +99,18 @@ fn spec_and_rule_table_agree_both_ways() {
 fn the_cross_signal_rules_compare_real_sessions() {
     // The reconciliation rules pass trivially on a session with one side only; make sure the
     // corpus gives them sessions with both, so their passing means something.
-    let inputs = corpus();
-    let (mut cost, mut tokens) = (0, 0);
-    for input in &inputs {
+    let mut compared: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for input in &corpus() {
         let run = CaptureRun::prepare(&input.id, &input.capture, input.vendor(), adapters::ALL);
-        let (c, t) = consistency::compared_sessions(&run);
-        cost += c;
-        tokens += t;
+        for (vendor, (cost, tokens)) in consistency::compared(&run) {
+            let entry = compared.entry(vendor).or_default();
+            entry.0 += cost;
+            entry.1 += tokens;
+        }
     }
-    assert!(cost >= 5, "only {cost} session(s) had both event cost and a cost metric");
-    assert!(tokens >= 5, "only {tokens} session(s) had both event tokens and a token metric");
+    let (cost, tokens) = compared.get("claude_code").copied().unwrap_or_default();
+    assert!(cost >= 10, "Claude Code: only {cost} session(s) had both event cost and a cost metric: {compared:?}");
+    assert!(tokens >= 40, "Claude Code: only {tokens} (session, token type) pair(s) compared: {compared:?}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,10 +8,12 @@
 //! - cost: each side rounds each value to a whole micro-USD at most once (the events send
 //!   integer micro-USD or USD text, the metric a USD double converted exactly), so the sums may
 //!   differ by at most one micro-USD per value summed;
-//! - tokens are integers on both sides and must match exactly. The metric's `input` type is
-//!   the vendor's own notion of input, which may or may not include cache tokens, so it must
-//!   equal either the events' inclusive input or their input minus cache reads and creation.
+//! - tokens are integers on both sides and must match exactly, type by type of the canonical
+//!   vocabulary (`input` includes cache tokens, `input_uncached` does not, `output` includes
+//!   reasoning, `output_visible` does not; see `gen_ai.token.type` in `docs/schema.md`).
 //!
+//! Metric points without a session id are attributed to the capture's one session of that
+//! vendor, when there is exactly one (Codex metrics carry no conversation id).
 //! A session with only one side (metrics off, logs off) has nothing to reconcile. But when a
 //! vendor's events and metrics both report cost in a capture and never name the same
 //! session, that is a finding too: one side carries a stale session id.
@@ -103,7 +105,35 @@ fn sessions(run: &CaptureRun<'_>) -> BTreeMap<(&'static str, String), Session> {
             }
         }
     }
+    attribute_sessionless_metrics(&mut sessions);
     sessions
+}
+
+/// Metric points without a session id (Codex sends none) belong to the one session whose
+/// events a capture holds, when it holds exactly one for that vendor: a capture is one CLI
+/// run. With several sessions they cannot be attributed and stay unreconciled.
+fn attribute_sessionless_metrics(sessions: &mut BTreeMap<(&'static str, String), Session>) {
+    let vendors: BTreeSet<&'static str> = sessions.keys().map(|it| it.0).collect();
+    for vendor in vendors {
+        let with_events: Vec<String> = sessions
+            .iter()
+            .filter(|((v, id), it)| *v == vendor && !id.is_empty() && (it.cost_events > 0 || !it.event_tokens.is_empty()))
+            .map(|((_, id), _)| id.clone())
+            .collect();
+        let [only] = with_events.as_slice() else { continue };
+        let Some(sessionless) = sessions.get_mut(&(vendor, String::new())) else { continue };
+        let metric_cost = std::mem::take(&mut sessionless.metric_cost);
+        let cost_points = std::mem::take(&mut sessionless.cost_points);
+        let metric_tokens = std::mem::take(&mut sessionless.metric_tokens);
+        let target = sessions.entry((vendor, only.clone())).or_default();
+        target.metric_cost += metric_cost;
+        target.cost_points += cost_points;
+        for (token_type, (sum, n)) in metric_tokens {
+            let entry = target.metric_tokens.entry(token_type).or_default();
+            entry.0 += sum;
+            entry.1 += n;
+        }
+    }
 }
 
 fn short(session_id: &str) -> String {
@@ -114,13 +144,16 @@ fn short(session_id: &str) -> String {
     }
 }
 
-/// How many (vendor, session) pairs of a capture have both sides of cost, and of tokens: what
-/// the rules below actually compared (a test keeps them from passing on nothing).
-pub fn compared_sessions(run: &CaptureRun<'_>) -> (usize, usize) {
-    let sessions = sessions(run);
-    let cost = sessions.values().filter(|it| it.cost_events > 0 && it.cost_points > 0).count();
-    let tokens = sessions.values().filter(|it| !it.event_tokens.is_empty() && !it.metric_tokens.is_empty()).count();
-    (cost, tokens)
+/// What the rules below actually compared in a capture, by vendor: sessions with both sides
+/// of cost, and (session, token type) pairs (a test keeps them from passing on nothing).
+pub fn compared(run: &CaptureRun<'_>) -> BTreeMap<&'static str, (usize, usize)> {
+    let mut res: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
+    for ((vendor, _), session) in sessions(run) {
+        let entry = res.entry(vendor).or_default();
+        entry.0 += usize::from(session.cost_events > 0 && session.cost_points > 0);
+        entry.1 += token_comparisons(&session).len();
+    }
+    res
 }
 
 /// CA-XSIG-001.
@@ -170,42 +203,46 @@ pub(super) fn cost_reconciles(run: &CaptureRun<'_>) -> Vec<Observation> {
     res
 }
 
-/// The metric token types and the event keys they reconcile with.
-const TOKEN_TYPES: &[(&str, &str)] = &[
-    ("output", attr::OUTPUT_TOKENS),
-    ("cache_read", attr::CACHE_READ_INPUT_TOKENS),
-    ("cache_creation", attr::CACHE_CREATION_INPUT_TOKENS),
-    ("reasoning", attr::REASONING_OUTPUT_TOKENS),
+/// How each token type of the canonical vocabulary (`gen_ai.token.type`) is computed from an
+/// `llm_call`'s token keys: keys added, keys subtracted. `tool` and `total` have no event
+/// counterpart and are not compared.
+const TOKEN_TYPES: &[(&str, &[&str], &[&str])] = &[
+    ("input", &[attr::INPUT_TOKENS], &[]),
+    ("input_uncached", &[attr::INPUT_TOKENS], &[attr::CACHE_READ_INPUT_TOKENS, attr::CACHE_CREATION_INPUT_TOKENS]),
+    ("cache_read", &[attr::CACHE_READ_INPUT_TOKENS], &[]),
+    ("cache_creation", &[attr::CACHE_CREATION_INPUT_TOKENS], &[]),
+    ("output", &[attr::OUTPUT_TOKENS], &[]),
+    ("output_visible", &[attr::OUTPUT_TOKENS], &[attr::REASONING_OUTPUT_TOKENS]),
+    ("reasoning", &[attr::REASONING_OUTPUT_TOKENS], &[]),
 ];
+
+/// (token type, event sum, metric sum) for every type a session lets us compare.
+fn token_comparisons(session: &Session) -> Vec<(&'static str, f64, f64)> {
+    let event = |key: &str| session.event_tokens.get(key).filter(|it| it.1 > 0).map(|it| it.0);
+    let mut res = Vec::new();
+    for (token_type, added, subtracted) in TOKEN_TYPES {
+        let Some((metric, _)) = session.metric_tokens.get(*token_type) else { continue };
+        // The events must carry what the type is made of; a part they never send counts 0.
+        let Some(base) = added.iter().map(|key| event(key)).sum::<Option<f64>>() else { continue };
+        let events = base - subtracted.iter().map(|key| event(key).unwrap_or(0.0)).sum::<f64>();
+        res.push((*token_type, events, *metric));
+    }
+    res
+}
 
 /// CA-XSIG-002.
 pub(super) fn tokens_reconcile(run: &CaptureRun<'_>) -> Vec<Observation> {
     let mut res = Vec::new();
     for ((vendor, session_id), session) in sessions(run) {
-        let event = |key: &str| session.event_tokens.get(key).filter(|it| it.1 > 0).map(|it| it.0);
-        let mismatch = |token_type: &str, events: f64, metric: f64| {
-            Observation::new(format!(
-                "session {}: events carry {events} {token_type} token(s), the `{TOKEN_METRIC}` stream {metric}",
-                short(&session_id)
-            ))
-            .vendor(Some(vendor))
-        };
-        for (token_type, key) in TOKEN_TYPES {
-            if let (Some(events), Some((metric, _))) = (event(key), session.metric_tokens.get(*token_type)) {
-                if events != *metric {
-                    res.push(mismatch(token_type, events, *metric));
-                }
-            }
-        }
-        if let (Some(inclusive), Some((metric, _))) = (event(attr::INPUT_TOKENS), session.metric_tokens.get("input")) {
-            let cached = event(attr::CACHE_READ_INPUT_TOKENS).unwrap_or(0.0) + event(attr::CACHE_CREATION_INPUT_TOKENS).unwrap_or(0.0);
-            if *metric != inclusive && *metric != inclusive - cached {
-                res.push(Observation::new(format!(
-                    "session {}: events carry {inclusive} input token(s) ({} without cache), the `{TOKEN_METRIC}` stream {metric} of type input",
-                    short(&session_id),
-                    inclusive - cached
-                ))
-                .vendor(Some(vendor)));
+        for (token_type, events, metric) in token_comparisons(&session) {
+            if events != metric {
+                res.push(
+                    Observation::new(format!(
+                        "session {}: events carry {events} `{token_type}` token(s), the `{TOKEN_METRIC}` stream {metric}",
+                        short(&session_id)
+                    ))
+                    .vendor(Some(vendor)),
+                );
             }
         }
     }

@@ -4,6 +4,8 @@
 //!
 //! Checked on the `full` output, the superset of every mode's keys (privacy only removes).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::conformance::{CaptureRun, Observation};
 use crate::schema::attributes::{self as attr, spec};
 use crate::schema::{CanonicalRecord, RecordKind, Value};
@@ -125,20 +127,39 @@ pub(super) fn required_attributes(run: &CaptureRun<'_>) -> Vec<Observation> {
     res
 }
 
-/// CA-SCHEMA-004.
+/// CA-SCHEMA-004. One message per (kind, key) in a capture, naming the vendor names whose
+/// records lack the key, so a vendor that never sends it gives one aggregated finding, not
+/// one per metric.
 pub(super) fn recommended_attributes(run: &CaptureRun<'_>) -> Vec<Observation> {
-    let mut res = Vec::new();
+    let mut lacking: BTreeMap<(RecordKind, &'static str), Vec<&CanonicalRecord>> = BTreeMap::new();
     for record in full_records(run) {
-        let mut keys: Vec<&str> = RECOMMENDED.iter().find(|it| it.0 == record.kind).map(|it| it.1.to_vec()).unwrap_or_default();
+        let mut keys: Vec<&'static str> =
+            RECOMMENDED.iter().find(|it| it.0 == record.kind).map(|it| it.1.to_vec()).unwrap_or_default();
         if record.kind != RecordKind::Passthrough {
             keys.push(attr::SESSION_ID);
             keys.push(attr::VENDOR_VERSION);
         }
         for key in keys {
             if !record.attributes.contains_key(key) {
-                res.push(about(record, key, format!("`{}` has no `{key}`", describe(record))));
+                lacking.entry((record.kind, key)).or_default().push(record);
             }
         }
+    }
+    let mut res = Vec::new();
+    for ((kind, key), records) in lacking {
+        let names: BTreeSet<&str> =
+            records.iter().map(|it| it.source.as_ref().map(|source| source.name.as_str()).unwrap_or("(derived)")).collect();
+        let mut listed: Vec<&str> = names.iter().copied().take(5).collect();
+        if names.len() > listed.len() {
+            listed.push("…");
+        }
+        let message = format!(
+            "`{}` records have no `{key}` ({} vendor name(s): {})",
+            kind.as_str(),
+            names.len(),
+            listed.join(", ")
+        );
+        res.extend(records.into_iter().map(|record| about(record, key, message.clone())));
     }
     res
 }
