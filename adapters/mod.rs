@@ -3,12 +3,23 @@
 
 mod claude_code;
 mod codex;
+mod copilot_cli;
 mod gemini_cli;
+mod goose;
+mod opencode;
 
 use crate::adapter::Adapter;
 
 /// Every adapter, sorted by name. Detection breaks ties in this order.
-pub static ALL: &[&'static dyn Adapter] = &[&claude_code::ClaudeCode, &codex::Codex, &gemini_cli::GeminiCli];
+pub static ALL: &[&'static dyn Adapter] =
+    &[
+        &claude_code::ClaudeCode,
+        &codex::Codex,
+        &copilot_cli::CopilotCli,
+        &gemini_cli::GeminiCli,
+        &goose::Goose,
+        &opencode::Opencode,
+    ];
 
 /// The adapter with this vendor id.
 pub fn by_name(name: &str) -> Option<&'static dyn Adapter> {

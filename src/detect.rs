@@ -4,8 +4,10 @@
 //! because one file-exporter dump or one collector can mix vendors.
 //! Evidence is weighed strongest first:
 //! 1. the instrumentation scope name (set in code; survives `OTEL_SERVICE_NAME` overrides),
-//! 2. resource `service.name` (a shell-wide `OTEL_SERVICE_NAME` rewrites it for every CLI),
-//! 3. name fingerprints: event, metric and span name prefixes only one vendor uses (weakest:
+//! 2. resource `service.namespace` when it names a vendor (Goose sets `service.namespace=goose`
+//!    in code, so it survives a shell-wide `OTEL_SERVICE_NAME`, unlike `service.name`),
+//! 3. resource `service.name` (a shell-wide `OTEL_SERVICE_NAME` rewrites it for every CLI),
+//! 4. name fingerprints: event, metric and span name prefixes only one vendor uses (weakest:
 //!    the opencode plugin can be configured to emit `claude_code.` metric names).
 //!
 //! When weaker evidence points at another vendor than the winner, that conflict is reported.
@@ -22,6 +24,8 @@ pub enum Strength {
     Fingerprint,
     /// Resource `service.name`.
     ServiceName,
+    /// Resource `service.namespace` equal to one of the vendor's service names.
+    ServiceNamespace,
     /// Instrumentation scope name.
     Scope,
 }
@@ -32,6 +36,7 @@ impl Strength {
         match self {
             Strength::Fingerprint => "name fingerprint",
             Strength::ServiceName => "service.name",
+            Strength::ServiceNamespace => "service.namespace",
             Strength::Scope => "instrumentation scope",
         }
     }
@@ -44,6 +49,8 @@ pub struct Evidence {
     pub scopes: BTreeSet<String>,
     /// Resource `service.name`, when set.
     pub service_name: Option<String>,
+    /// Resource `service.namespace`, when set.
+    pub service_namespace: Option<String>,
     /// Event names (log `event.name` attribute or string body), metric names and span names.
     pub names: BTreeSet<String>,
 }
@@ -123,8 +130,8 @@ pub fn evidence(request: &ExportRequest) -> Vec<Evidence> {
 
 impl Evidence {
     fn new(resource_attributes: &[KeyValue]) -> Evidence {
-        let service_name = find_attr(resource_attributes, "service.name").and_then(|it| it.as_str()).map(str::to_owned);
-        Evidence { service_name, ..Evidence::default() }
+        let text = |key| find_attr(resource_attributes, key).and_then(|it| it.as_str()).map(str::to_owned);
+        Evidence { service_name: text("service.name"), service_namespace: text("service.namespace"), ..Evidence::default() }
     }
 
     fn add_scope(&mut self, scope: &Scope) {
@@ -150,6 +157,11 @@ pub fn strength(adapter: &dyn Adapter, evidence: &Evidence) -> Option<(Strength,
         .find(|scope| signature.scope_prefixes.iter().any(|prefix| scope.starts_with(prefix)))
     {
         return Some((Strength::Scope, format!("instrumentation scope `{scope}`")));
+    }
+    if let Some(namespace) = &evidence.service_namespace {
+        if signature.service_names.contains(&namespace.as_str()) {
+            return Some((Strength::ServiceNamespace, format!("service.namespace `{namespace}`")));
+        }
     }
     if let Some(service_name) = &evidence.service_name {
         if signature.service_names.contains(&service_name.as_str()) {
@@ -203,7 +215,7 @@ pub fn detect(adapters: &[&'static dyn Adapter], evidence: &Evidence) -> Detecti
         ));
     }
     // service.name naming nobody, or naming another product, while a scope decided.
-    if best == Strength::Scope {
+    if best >= Strength::ServiceNamespace {
         if let Some(service_name) = &evidence.service_name {
             let own = winner.signature().service_names.contains(&service_name.as_str());
             let claimed_elsewhere = matches.iter().any(|it| it.1 == Strength::ServiceName);

@@ -3,6 +3,7 @@
 mod adapters;
 mod cli;
 mod conformance;
+mod copilot_cli;
 mod corpus;
 mod decode;
 mod drift;
@@ -10,3 +11,4 @@ mod encodings;
 mod privacy;
 mod schema;
 mod support;
+mod vendors;

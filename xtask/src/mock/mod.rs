@@ -7,6 +7,7 @@
 
 pub mod anthropic;
 pub mod gemini;
+pub mod openai_chat;
 pub mod openai_responses;
 
 use std::path::PathBuf;

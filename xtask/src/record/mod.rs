@@ -8,11 +8,14 @@
 
 pub mod capture_server;
 pub mod claude_code;
-pub mod gemini_cli;
 pub mod codex;
+pub mod copilot_cli;
+pub mod gemini_cli;
 pub mod identity;
 pub mod install;
+pub mod opencode;
 pub mod otlp_body;
+pub mod qwen_code;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -52,7 +55,14 @@ pub struct VendorRecipe {
 }
 
 /// The recipes known to the recorder.
-const RECIPES: &[VendorRecipe] = &[claude_code::RECIPE, codex::RECIPE, gemini_cli::RECIPE];
+const RECIPES: &[VendorRecipe] = &[
+    claude_code::RECIPE,
+    codex::RECIPE,
+    copilot_cli::RECIPE,
+    gemini_cli::RECIPE,
+    opencode::RECIPE,
+    qwen_code::RECIPE,
+];
 
 fn recipe(vendor: &str) -> Result<&'static VendorRecipe> {
     RECIPES
