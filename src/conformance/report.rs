@@ -226,7 +226,7 @@ pub struct Report {
     pub rules: Vec<RuleInfo>,
     /// One case per rule and subject.
     pub cases: Vec<Case>,
-    /// Aggregated findings, most severe first.
+    /// Aggregated findings: unexpected ones first, most severe first; expected failures last.
     pub findings: Vec<ReportedFinding>,
     /// The numbers.
     pub statistics: Statistics,
@@ -358,7 +358,10 @@ impl<'e> Builder<'e> {
             let observations = self.outcome_observations(subjects, facts.vendor_filter.as_deref());
             self.case(rule, RUN_SUBJECT, None, observations);
         }
-        self.findings.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.id.cmp(b.id)));
+        // Failures first, most severe first; expected failures after them.
+        self.findings.sort_by(|a, b| {
+            (a.expected.is_some(), b.level, a.id).cmp(&(b.expected.is_some(), a.level, b.id))
+        });
         let statistics = self.statistics(capture_runs, vendor_runs);
         let rules = RULES
             .iter()

@@ -161,7 +161,7 @@ fn mutants() -> Vec<Mutant> {
             let _ = first(run, CaptureMode::Full, RecordKind::LlmCall).attributes.insert(attr::INPUT_TOKENS, Value::Str("12".to_owned()));
         }},
         Mutant { rule: "CA-SCHEMA-003", capture: BASH, before: keep, after: |run| {
-            let _ = first(run, CaptureMode::Full, RecordKind::LlmCall).attributes.remove(attr::REQUEST_MODEL);
+            let _ = first(run, CaptureMode::Full, RecordKind::ToolCall).attributes.remove(attr::TOOL_NAME);
         }},
         Mutant { rule: "CA-SCHEMA-004", capture: BASH, before: keep, after: |run| {
             let _ = first(run, CaptureMode::Full, RecordKind::LlmCall).attributes.remove(attr::PROVIDER_NAME);

@@ -3,7 +3,6 @@
 //!
 //! - Every `adapters/<vendor>/` folder is mounted in `adapters/mod.rs` and registered in
 //!   `ALL`, and every registered adapter has its folder and a `corpus/<vendor>/` folder.
-//! - Every `corpus/<vendor>/` folder belongs to a registered adapter.
 //! - Every adapter's module doc has the `## What it maps` and `## Vendor quirks` sections.
 //! - Every Rust file starts with a `//!` module doc.
 //! - Every workspace member inherits the workspace lints.
@@ -73,13 +72,8 @@ pub fn problems(root: &Path) -> Vec<String> {
             ));
         }
     }
-    for folder in subfolders(&root.join("corpus")) {
-        if !registered.contains(&folder.as_str()) {
-            res.push(format!(
-                "corpus/{folder}/ belongs to no registered adapter: run `cargo xtask new-adapter {folder}`"
-            ));
-        }
-    }
+    // A corpus folder may land before its adapter (recordings first); conformance reports its
+    // unclaimed captures (CA-DET-001), where the expected-failures list can track them.
     let mut files = Vec::new();
     for dir in ["src", "adapters", "tests", "xtask/src"] {
         rust_files(&root.join(dir), &mut files);

@@ -81,7 +81,6 @@ const ALWAYS_REQUIRED: &[&str] = &[attr::VENDOR, attr::CAPTURE_MODE];
 /// Keys a record of a kind cannot do without.
 const REQUIRED: &[(RecordKind, &[&str])] = &[
     (RecordKind::Session, &[attr::SESSION_ID, attr::SESSION_RECORD_COUNT]),
-    (RecordKind::LlmCall, &[attr::REQUEST_MODEL]),
     (RecordKind::ToolCall, &[attr::TOOL_NAME]),
     (RecordKind::ToolDecision, &[attr::TOOL_NAME, attr::DECISION]),
     (RecordKind::MetricPoint, &[attr::METRIC_NAME, attr::METRIC_SOURCE_NAME, attr::METRIC_UNIT, attr::METRIC_TEMPORALITY]),
@@ -91,7 +90,7 @@ const REQUIRED: &[(RecordKind, &[&str])] = &[
 
 /// Keys a record of a kind should carry when the vendor sends them.
 const RECOMMENDED: &[(RecordKind, &[&str])] = &[
-    (RecordKind::LlmCall, &[attr::PROVIDER_NAME, attr::INPUT_TOKENS, attr::OUTPUT_TOKENS]),
+    (RecordKind::LlmCall, &[attr::REQUEST_MODEL, attr::PROVIDER_NAME, attr::INPUT_TOKENS, attr::OUTPUT_TOKENS]),
     (RecordKind::ApiError, &[attr::ERROR_TYPE]),
     (RecordKind::ToolCall, &[attr::TOOL_CALL_ID, attr::TOOL_CATEGORY]),
     (RecordKind::ToolDecision, &[attr::TOOL_CALL_ID]),
@@ -164,8 +163,17 @@ pub(super) fn recommended_attributes(run: &CaptureRun<'_>) -> Vec<Observation> {
     res
 }
 
-/// Units a canonical metric value may have.
-pub const CANONICAL_UNITS: &[&str] = &["1", "{token}", "micro-USD", "s", "ms", "ns", "By", "{char}"];
+/// Units a canonical metric value may have, besides UCUM annotations of a count (`{turn}`).
+pub const CANONICAL_UNITS: &[&str] = &["1", "micro-USD", "s", "ms", "ns", "By"];
+
+/// Whether a unit is canonical: one of [`CANONICAL_UNITS`], or a count annotated the UCUM way
+/// (`{token}`, `{char}`, `{turn}`): braces around lowercase words.
+pub fn is_canonical_unit(unit: &str) -> bool {
+    CANONICAL_UNITS.contains(&unit)
+        || unit.strip_prefix('{').and_then(|it| it.strip_suffix('}')).is_some_and(|inner| {
+            !inner.is_empty() && inner.chars().all(|it| it.is_ascii_lowercase() || it == '_')
+        })
+}
 
 /// Canonical metrics whose unit is fixed, because other rules add them up.
 const FIXED_UNITS: &[(&str, &str)] = &[("coding_agent.cost.usage", "micro-USD"), ("coding_agent.token.usage", "{token}")];
@@ -190,11 +198,11 @@ pub(super) fn canonical_units(run: &CaptureRun<'_>) -> Vec<Observation> {
             }
         } else if unit.is_empty() && unmapped {
             // An unmapped metric keeps the vendor's name and no unit; CA-COV-001 reports it.
-        } else if !CANONICAL_UNITS.contains(&unit) {
+        } else if !is_canonical_unit(unit) {
             res.push(about(
                 record,
                 attr::METRIC_UNIT,
-                format!("metric `{name}` has unit `{unit}`, not one of {}", CANONICAL_UNITS.join(", ")),
+                format!("metric `{name}` has unit `{unit}`, not one of {} nor a count annotation like `{{turn}}`", CANONICAL_UNITS.join(", ")),
             ));
         }
     }
