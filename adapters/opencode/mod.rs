@@ -41,7 +41,8 @@
 //! - Tokens: the plugin's `input_tokens` / `llm.token_count.prompt` / `token.usage{type=input}`
 //!   exclude cache reads and writes (opencode's `tokens.input`), so `gen_ai.usage.input_tokens`
 //!   = input + cacheRead + cacheCreation; token metric points keep the vendor split in
-//!   `gen_ai.token.type` (`cacheRead` → `cache_read`, `cacheCreation` → `cache_creation`).
+//!   `gen_ai.token.type` (`input` → `input_uncached`, `cacheRead` → `cache_read`,
+//!   `cacheCreation` → `cache_creation`).
 //!   opencode's `output` is the provider's output count, which includes reasoning for the
 //!   providers that report reasoning; `reasoning` is kept as the subset
 //!   `coding_agent.usage.reasoning_tokens`. AI SDK usage on native spans already includes cached

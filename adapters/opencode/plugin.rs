@@ -465,6 +465,9 @@ fn map_metric(
         };
         match base {
             Some("token.usage") => {
+                // The plugin's `input` excludes the cache (like Claude Code's): in the
+                // canonical vocabulary that is `input_uncached`.
+                let normalized = if normalized == "input" { "input_uncached".to_owned() } else { normalized };
                 let _ = builder.set(attr::TOKEN_TYPE, Value::Str(normalized));
             }
             Some("lines_of_code.count" | "lines_of_code.total") => {

@@ -9,6 +9,8 @@ mod decode;
 mod drift;
 mod encodings;
 mod privacy;
+mod qwen_code;
 mod schema;
+mod semantics;
 mod support;
 mod vendors;
