@@ -11,8 +11,10 @@
 //! - a name is read when its items became canonical (non-passthrough) records, or when the
 //!   adapter reads one of its attributes;
 //! - an attribute key is read when removing it from the capture changes the canonical
-//!   attributes of the mapped records (made from an item, not passthrough; tried key by key),
-//!   which also names the canonical keys it lands in;
+//!   attributes of the mapped records (made from an item, not passthrough; tried key by key,
+//!   after one removal of all of a name's keys shows the name matters at all), which also
+//!   names the canonical keys it lands in. Two keys that stand in for each other (`model` and
+//!   `gen_ai.request.model`) each look unread, since removing one leaves the other;
 //! - a scope is read when it matches the adapter's signature.
 //!
 //! Removing something read is a violation (`CA-DRIFT-001`, `CA-DRIFT-002`); retyping it an
@@ -212,10 +214,10 @@ pub fn inventory<'a>(captures: impl IntoIterator<Item = &'a Capture>) -> Invento
     inventory
 }
 
-/// The capture with `key` removed from every attribute list `owner` owns.
-fn without(capture: &Capture, owner: &NameKey, key: &str) -> Capture {
+/// The capture with `keys` removed from every attribute list `owner` owns.
+fn without(capture: &Capture, owner: &NameKey, keys: &[&str]) -> Capture {
     let mut capture = capture.clone();
-    let strip = |attributes: &mut Vec<KeyValue>| attributes.retain(|it| it.key != key);
+    let strip = |attributes: &mut Vec<KeyValue>| attributes.retain(|it| !keys.contains(&it.key.as_str()));
     for request in &mut capture.requests {
         let signal = request.signal.as_str();
         match &mut request.decoded.request {
@@ -366,8 +368,14 @@ pub fn reads<'a>(captures: impl IntoIterator<Item = &'a Capture>) -> Reads {
             if owner.kind == NameKind::Scope && scope_is_read(&owner.name) {
                 let _ = reads.names.insert(owner.clone());
             }
+            // Every key at once first: most names of a chatty vendor (debug spans) matter to no
+            // mapped record, and one run says so instead of one per key.
+            let all: Vec<&str> = info.attributes.keys().map(String::as_str).collect();
+            if all.is_empty() || changed_keys(&baseline, &normalize::normalize(&without(capture, &owner, &all), &options)).is_empty() {
+                continue;
+            }
             for key in info.attributes.keys() {
-                let changed = changed_keys(&baseline, &normalize::normalize(&without(capture, &owner, key), &options));
+                let changed = changed_keys(&baseline, &normalize::normalize(&without(capture, &owner, &[key.as_str()]), &options));
                 if !changed.is_empty() {
                     reads.attributes.entry((owner.clone(), key.clone())).or_default().extend(changed);
                     if owner.kind != NameKind::Resource {
@@ -658,6 +666,43 @@ fn reported_unknown(captures: &BTreeMap<String, &Capture>) -> BTreeSet<NameKey> 
     res
 }
 
+/// Shape and wire-type changes, compared scenario by scenario: a name (or a name's attribute)
+/// present in the same scenario of both versions whose metric shapes (or wire types) differ
+/// there, with the sets unioned over such scenarios. Comparing whole-version unions instead
+/// would call a metric retyped just because a scenario new to one version shows it another way.
+#[allow(clippy::type_complexity)]
+fn retypings(
+    from: &Version<'_>,
+    to: &Version<'_>,
+) -> (
+    BTreeMap<NameKey, (BTreeSet<String>, BTreeSet<String>)>,
+    BTreeMap<(NameKey, String), (BTreeSet<&'static str>, BTreeSet<&'static str>)>,
+) {
+    let mut shapes: BTreeMap<NameKey, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let mut types: BTreeMap<(NameKey, String), (BTreeSet<&'static str>, BTreeSet<&'static str>)> = BTreeMap::new();
+    for (scenario, before) in &from.captures {
+        let Some(after) = to.captures.get(scenario) else { continue };
+        let (before, after) = (inventory([*before]), inventory([*after]));
+        for (key, old) in &before {
+            let Some(new) = after.get(key) else { continue };
+            if old.shapes != new.shapes && !old.shapes.is_empty() && !new.shapes.is_empty() {
+                let entry = shapes.entry(key.clone()).or_default();
+                entry.0.extend(old.shapes.iter().cloned());
+                entry.1.extend(new.shapes.iter().cloned());
+            }
+            for (attribute, old_types) in &old.attributes {
+                let Some(new_types) = new.attributes.get(attribute) else { continue };
+                if old_types != new_types {
+                    let entry = types.entry((key.clone(), attribute.clone())).or_default();
+                    entry.0.extend(old_types.iter().copied());
+                    entry.1.extend(new_types.iter().copied());
+                }
+            }
+        }
+    }
+    (shapes, types)
+}
+
 /// Compares two versions of one vendor.
 pub fn compare(vendor: &str, from: &Version<'_>, to: &Version<'_>) -> Drift {
     let before = inventory(from.captures.values().copied());
@@ -714,22 +759,23 @@ pub fn compare(vendor: &str, from: &Version<'_>, to: &Version<'_>) -> Drift {
             renamed_to_guess: None,
         });
     }
+    let (shape_changes, type_changes) = retypings(from, to);
     let mut attributes = Vec::new();
     for (key, old) in &before {
         let Some(new) = after.get(key) else { continue };
-        if old.shapes != new.shapes && !old.shapes.is_empty() && !new.shapes.is_empty() {
+        if let Some((old_shapes, new_shapes)) = shape_changes.get(key) {
             let read = reads.names.contains(key);
             let id = if read { "CA-DRIFT-003" } else { "CA-DRIFT-005" };
             findings.push(finding(
                 id,
-                format!("{} changes shape: {:?} → {:?}{}", key.label(), old.shapes, new.shapes, if read { " (the adapter reads it)" } else { "" }),
+                format!("{} changes shape: {:?} → {:?}{}", key.label(), old_shapes, new_shapes, if read { " (the adapter reads it)" } else { "" }),
             ));
             names.push(Change {
                 change: ChangeKind::Retyped,
                 name: key.clone(),
                 attribute: None,
-                before: old.shapes.iter().cloned().collect(),
-                after: new.shapes.iter().cloned().collect(),
+                before: old_shapes.iter().cloned().collect(),
+                after: new_shapes.iter().cloned().collect(),
                 read,
                 lands_in: Vec::new(),
                 renamed_to_guess: None,
@@ -792,11 +838,7 @@ pub fn compare(vendor: &str, from: &Version<'_>, to: &Version<'_>) -> Drift {
                 renamed_to_guess: None,
             });
         }
-        for (attribute, old_types) in &old.attributes {
-            let Some(new_types) = new.attributes.get(attribute) else { continue };
-            if old_types == new_types {
-                continue;
-            }
+        for ((_, attribute), (old_types, new_types)) in type_changes.iter().filter(|((owner, _), _)| owner == key) {
             let lands_in: Vec<String> = reads
                 .attributes
                 .get(&(key.clone(), attribute.clone()))

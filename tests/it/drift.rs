@@ -146,3 +146,16 @@ fn removals_renames_retypes_and_additions_are_reported_at_their_levels() {
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
     assert_eq!(json["findings"].as_array().map(Vec::len), Some(report.findings.len()));
 }
+
+#[test]
+fn a_scenario_new_to_one_version_does_not_make_a_metric_look_retyped() {
+    // The newer version adds a scenario with cumulative token metrics; in the scenario both
+    // versions share, nothing changed, so nothing is retyped.
+    let (same, cumulative) = (older(), newer());
+    let from = version("2.1.321", &same);
+    let mut to = version("9.9.9", &same);
+    let _ = to.captures.insert("cumulative_only".to_owned(), &cumulative);
+    let report = drift::compare("claude_code", &from, &to);
+    assert!(report.findings.iter().all(|it| it.id != "CA-DRIFT-003"), "{:#?}", report.findings);
+    assert_eq!(report.only_to, vec!["cumulative_only".to_owned()]);
+}
