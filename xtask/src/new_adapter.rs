@@ -49,7 +49,7 @@ pub fn type_name(name: &str) -> String {
 
 /// `my_agent` → `My Agent`.
 fn title(name: &str) -> String {
-    name.split('_').map(|part| type_name(part)).collect::<Vec<_>>().join(" ")
+    name.split('_').map(type_name).collect::<Vec<_>>().join(" ")
 }
 
 /// The stub adapter module.
