@@ -711,6 +711,50 @@ pub fn usd_number_to_micros(value: f64) -> Value {
     usd_to_micros(&AnyValue::Double(value)).map(Value::Int).unwrap_or(Value::Double(value * 1e6))
 }
 
+/// Keys that name a shell command in tool arguments, most complete first (Claude Code's
+/// `bash_command` is only the program name, so `full_command` comes before it).
+const COMMAND_ARGUMENT_KEYS: &[&str] = &["full_command", "command", "cmd", "bash_command"];
+
+/// Keys that name a file path in tool arguments.
+const PATH_ARGUMENT_KEYS: &[&str] =
+    &["file_path", "filePath", "absolute_path", "notebook_path", "path", "dir_path", "directory"];
+
+/// Sets `coding_agent.shell.command` and `coding_agent.file.path` (content keys) from the tool
+/// arguments held in the canonical `sources` keys, when they are a JSON object (or one wrapped
+/// as `{"args": {...}}`); a command given as an argv array is joined with spaces. Keys already
+/// set are kept. Every vendor names these arguments its own way; one list serves them all.
+pub fn command_and_path_from_arguments(builder: &mut RecordBuilder, sources: &[&'static str]) {
+    for source in sources {
+        let Some(Value::Str(text)) = builder.get(source) else { continue };
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else { continue };
+        let arguments = match map.get("args") {
+            Some(serde_json::Value::Object(args)) => args.clone(),
+            _ => map,
+        };
+        let command = COMMAND_ARGUMENT_KEYS.iter().find_map(|key| match arguments.get(*key) {
+            Some(serde_json::Value::String(command)) if !command.is_empty() => Some(command.clone()),
+            Some(serde_json::Value::Array(argv)) => {
+                let words: Vec<&str> = argv.iter().filter_map(|it| it.as_str()).collect();
+                (!words.is_empty()).then(|| words.join(" "))
+            }
+            _ => None,
+        });
+        let path = PATH_ARGUMENT_KEYS
+            .iter()
+            .find_map(|key| arguments.get(*key).and_then(|it| it.as_str()).filter(|it| !it.is_empty()).map(str::to_owned));
+        if let Some(command) = command {
+            if !builder.has(attr::SHELL_COMMAND) {
+                let _ = builder.set(attr::SHELL_COMMAND, Value::Str(command));
+            }
+        }
+        if let Some(path) = path {
+            if !builder.has(attr::FILE_PATH) {
+                let _ = builder.set(attr::FILE_PATH, Value::Str(path));
+            }
+        }
+    }
+}
+
 /// A passthrough record for an item no canonical kind fits: keeps every attribute as a vendor
 /// attribute, and reports it once per name through `findings`.
 pub fn passthrough(vendor: &'static str, item: &Item<'_>, name: &str) -> RecordBuilder {

@@ -8,6 +8,7 @@ pub mod adapter;
 #[path = "../adapters/mod.rs"]
 pub mod adapters;
 pub mod capture;
+pub mod collector;
 pub mod conformance;
 pub mod detect;
 pub mod finding;
@@ -16,3 +17,4 @@ pub mod normalize;
 pub mod otlp;
 pub mod privacy;
 pub mod schema;
+pub mod store;

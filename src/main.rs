@@ -1,4 +1,5 @@
-//! The `codetel` command line: `normalize` and `inspect` captures.
+//! The `codetel` command line: `normalize` and `inspect` captures; `collect`, `sessions`,
+//! `session` and `export` (the collector, in `cli/`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Write;
@@ -7,6 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod cli;
 
 use codetel::adapters;
 use codetel::capture::{self, Input};
@@ -23,11 +26,21 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once per run; boxing the collector's many options would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Normalize captures into canonical records.
     Normalize(NormalizeArgs),
     /// Show what a capture holds: signals, encodings, vendor and why, names, attribute types.
     Inspect(InspectArgs),
+    /// Run the reference collector: receive OTLP over HTTP and gRPC, normalize, store, forward.
+    Collect(cli::collect::CollectArgs),
+    /// List the sessions in the collector's database.
+    Sessions(cli::sessions::SessionsArgs),
+    /// Show one session (chat) and its timeline.
+    Session(cli::sessions::SessionArgs),
+    /// Write stored requests back into a capture folder (corpus layout).
+    Export(cli::export::ExportArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -99,6 +112,10 @@ fn main() -> ExitCode {
     let res = match cli.command {
         Command::Normalize(args) => run_normalize(args),
         Command::Inspect(args) => run_inspect(args),
+        Command::Collect(args) => cli::collect::run(args),
+        Command::Sessions(args) => cli::sessions::run_sessions(args),
+        Command::Session(args) => cli::sessions::run_session(args),
+        Command::Export(args) => cli::export::run(args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

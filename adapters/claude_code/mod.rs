@@ -45,7 +45,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::adapter::{
-    apply_rules, as_i64, as_string, keep, metric_record, passthrough, plain_number, rule, usd_number_to_micros, Adapter,
+    apply_rules, as_i64, as_string, command_and_path_from_arguments, keep, metric_record, passthrough, plain_number, rule, usd_number_to_micros, Adapter,
     AttrRule, Conv, Item, ItemData, Normalized, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
@@ -452,23 +452,7 @@ fn tool_details(builder: &mut RecordBuilder) {
         let category = tool_category(name);
         let _ = builder.set(attr::TOOL_CATEGORY, Value::Str(category.to_owned()));
     }
-    for source in [attr::TOOL_PARAMETERS, attr::TOOL_ARGUMENTS] {
-        let Some(Value::Str(text)) = builder.get(source) else { continue };
-        let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else { continue };
-        let pick = |keys: &[&str]| keys.iter().find_map(|key| map.get(*key).and_then(|it| it.as_str()).map(str::to_owned));
-        let command = pick(&["full_command", "bash_command", "command"]);
-        let path = pick(&["file_path", "path", "notebook_path"]);
-        if let Some(command) = command {
-            if !builder.has(attr::SHELL_COMMAND) {
-                let _ = builder.set(attr::SHELL_COMMAND, Value::Str(command));
-            }
-        }
-        if let Some(path) = path {
-            if !builder.has(attr::FILE_PATH) {
-                let _ = builder.set(attr::FILE_PATH, Value::Str(path));
-            }
-        }
-    }
+    command_and_path_from_arguments(builder, &[attr::TOOL_PARAMETERS, attr::TOOL_ARGUMENTS]);
 }
 
 fn map_event(item: &Item<'_>, record: &LogRecord, out: &mut Normalized, unknown_names: &mut HashSet<String>) {

@@ -503,22 +503,10 @@ fn tool_details(builder: &mut RecordBuilder, item: &Item<'_>) {
             }
         }
     }
+    crate::adapter::command_and_path_from_arguments(builder, &[attr::TOOL_ARGUMENTS]);
     let Some(Value::Str(arguments)) = builder.get(attr::TOOL_ARGUMENTS).cloned() else { return };
     let parsed = serde_json::from_str::<serde_json::Value>(&arguments).ok();
     let object = parsed.as_ref().and_then(|it| it.as_object());
-    let command = object.and_then(|map| {
-        ["cmd", "command"].iter().find_map(|key| match map.get(*key) {
-            Some(serde_json::Value::String(command)) => Some(command.clone()),
-            Some(serde_json::Value::Array(argv)) => {
-                let words: Vec<&str> = argv.iter().filter_map(|it| it.as_str()).collect();
-                (!words.is_empty()).then(|| words.join(" "))
-            }
-            _ => None,
-        })
-    });
-    if let Some(command) = command {
-        let _ = builder.set(attr::SHELL_COMMAND, Value::Str(command));
-    }
     // `apply_patch` arguments are the patch itself (raw or as `input`): its file headers name
     // the paths it touches.
     let patch = object.and_then(|map| map.get("input")).and_then(|it| it.as_str()).unwrap_or(&arguments);

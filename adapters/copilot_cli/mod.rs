@@ -914,17 +914,7 @@ fn tool_details(builder: &mut RecordBuilder, item: &Item<'_>, failed: bool) {
         let _ = builder.set(attr::TOOL_CATEGORY, Value::Str(category.to_owned()));
     }
     // The command and path out of the arguments, when the CLI sent them (content keys).
-    let Some(Value::Str(arguments)) = builder.get(attr::TOOL_ARGUMENTS) else { return };
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(arguments) else { return };
-    let pick = |keys: &[&str]| keys.iter().find_map(|key| map.get(*key).and_then(|it| it.as_str()).map(str::to_owned));
-    let command = pick(&["command"]);
-    let path = pick(&["path", "file_path"]);
-    if !builder.has(attr::SHELL_COMMAND) {
-        let _ = builder.set_opt(attr::SHELL_COMMAND, command.map(Value::Str));
-    }
-    if !builder.has(attr::FILE_PATH) {
-        let _ = builder.set_opt(attr::FILE_PATH, path.map(Value::Str));
-    }
+    crate::adapter::command_and_path_from_arguments(builder, &[attr::TOOL_ARGUMENTS]);
 }
 
 /// Which messages of a role to read.

@@ -684,27 +684,9 @@ fn tool_details(builder: &mut RecordBuilder) {
         let category = tool_category(name, source.as_deref());
         let _ = builder.set(attr::TOOL_CATEGORY, Value::Str(category.to_owned()));
     }
-    for source in [attr::TOOL_ARGUMENTS, attr::TOOL_PARAMETERS] {
-        let Some(Value::Str(text)) = builder.get(source) else { continue };
-        let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else { continue };
-        // The span's `gen_ai.input.messages` wraps the arguments in `{callId, name, args}`.
-        let args = match map.get("args") {
-            Some(serde_json::Value::Object(args)) => args.clone(),
-            _ => map,
-        };
-        let pick =
-            |keys: &[&str]| keys.iter().find_map(|key| args.get(*key).and_then(|it| it.as_str()).map(str::to_owned));
-        if let Some(command) = pick(&["command"]) {
-            if !builder.has(attr::SHELL_COMMAND) {
-                let _ = builder.set(attr::SHELL_COMMAND, Value::Str(command));
-            }
-        }
-        if let Some(path) = pick(&["file_path", "absolute_path", "path", "dir_path"]) {
-            if !builder.has(attr::FILE_PATH) {
-                let _ = builder.set(attr::FILE_PATH, Value::Str(path));
-            }
-        }
-    }
+    // The span's `gen_ai.input.messages` wraps the arguments in `{callId, name, args}`: the
+    // shared helper unwraps `args`.
+    crate::adapter::command_and_path_from_arguments(builder, &[attr::TOOL_ARGUMENTS, attr::TOOL_PARAMETERS]);
 }
 
 /// The canonical decision and its source for the CLI's `decision` value.

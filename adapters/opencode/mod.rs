@@ -287,29 +287,7 @@ fn tool_details(builder: &mut RecordBuilder) {
         let category = tool_category(name);
         let _ = builder.set(attr::TOOL_CATEGORY, Value::Str(category.to_owned()));
     }
-    let Some(Value::Str(arguments)) = builder.get(attr::TOOL_ARGUMENTS) else {
-        return;
-    };
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(arguments)
-    else {
-        return;
-    };
-    let pick = |keys: &[&str]| {
-        keys.iter()
-            .find_map(|key| map.get(*key).and_then(|it| it.as_str()).map(str::to_owned))
-    };
-    let command = pick(&["command", "cmd"]);
-    let path = pick(&["filePath", "file_path", "path"]);
-    if let Some(command) = command {
-        if !builder.has(attr::SHELL_COMMAND) {
-            let _ = builder.set(attr::SHELL_COMMAND, Value::Str(command));
-        }
-    }
-    if let Some(path) = path {
-        if !builder.has(attr::FILE_PATH) {
-            let _ = builder.set(attr::FILE_PATH, Value::Str(path));
-        }
-    }
+    crate::adapter::command_and_path_from_arguments(builder, &[attr::TOOL_ARGUMENTS]);
 }
 
 /// An empty prompt, answer or tool text is no content (a tool-calling turn's

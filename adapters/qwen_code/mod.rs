@@ -587,17 +587,7 @@ fn tool_details(builder: &mut RecordBuilder) {
         let category = tool_category(name, is_mcp);
         let _ = builder.set(attr::TOOL_CATEGORY, Value::Str(category.to_owned()));
     }
-    let Some(Value::Str(text)) = builder.get(attr::TOOL_ARGUMENTS) else { return };
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else { return };
-    let pick = |keys: &[&str]| keys.iter().find_map(|key| map.get(*key).and_then(|it| it.as_str()).map(str::to_owned));
-    let command = pick(&["command"]);
-    let path = pick(&["file_path", "absolute_path", "path", "dir_path", "directory"]);
-    if let Some(command) = command {
-        let _ = builder.set(attr::SHELL_COMMAND, Value::Str(command));
-    }
-    if let Some(path) = path {
-        let _ = builder.set(attr::FILE_PATH, Value::Str(path));
-    }
+    crate::adapter::command_and_path_from_arguments(builder, &[attr::TOOL_ARGUMENTS]);
 }
 
 /// Keys whose meaning depends on the event (see [`CONSUMED`]).

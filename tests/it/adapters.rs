@@ -177,3 +177,37 @@ fn a_canary_in_a_malformed_field_stays_out_of_records_and_findings() {
         assert!(!text.contains("CANARY-MALFORMED"), "{text}");
     }
 }
+
+#[test]
+fn tool_arguments_yield_command_and_path_whatever_the_vendor_calls_them() {
+    use codetel::adapter::{command_and_path_from_arguments, RecordBuilder};
+    use codetel::schema::{attributes as attr, RecordKind};
+    let body = claude_logs(
+        vec![kv("service.name", serde_json::json!({"stringValue": "claude-code"}))],
+        vec![serde_json::json!({ "timeUnixNano": "1", "body": {"stringValue": "claude_code.tool_result"}, "attributes": [] })],
+    );
+    let bytes = serde_json::to_vec(&body).expect("serialize");
+    let decoded = otlp::decode(Signal::Logs, Encoding::Json, &bytes).expect("decode");
+    let request = Request { file: "0001-logs.json".to_owned(), signal: Signal::Logs, encoding: Encoding::Json, gzip: false, decoded };
+    let capture = Capture { path: "inline".into(), manifest: None, requests: vec![request] };
+    let items = codetel::adapter::items(&capture);
+    let cases = [
+        (r#"{"command": "ls -la", "file_path": "/a/b"}"#, Some("ls -la"), Some("/a/b")),
+        (r#"{"full_command": "git status", "bash_command": "git"}"#, Some("git status"), None),
+        (r#"{"cmd": ["echo", "hi"], "filePath": "x.txt"}"#, Some("echo hi"), Some("x.txt")),
+        (r#"{"args": {"command": "pwd", "dir_path": "/w"}}"#, Some("pwd"), Some("/w")),
+        (r#"not json"#, None, None),
+        (r#"{"command": ""}"#, None, None),
+    ];
+    for (arguments, command, path) in cases {
+        let mut builder = RecordBuilder::new("test_vendor", RecordKind::ToolCall, &items[0], "tool");
+        let _ = builder.set(attr::TOOL_ARGUMENTS, Value::Str(arguments.to_owned()));
+        command_and_path_from_arguments(&mut builder, &[attr::TOOL_ARGUMENTS]);
+        let text = |key| match builder.get(key) {
+            Some(Value::Str(it)) => Some(it.as_str()),
+            _ => None,
+        };
+        assert_eq!(text(attr::SHELL_COMMAND), command, "{arguments}");
+        assert_eq!(text(attr::FILE_PATH), path, "{arguments}");
+    }
+}

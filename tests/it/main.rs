@@ -2,6 +2,7 @@
 
 mod adapters;
 mod cli;
+mod collector;
 mod conformance;
 mod copilot_cli;
 mod corpus;

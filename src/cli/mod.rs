@@ -1,0 +1,20 @@
+//! The collector's subcommands of the `codetel` binary: `collect`, `sessions`, `session`
+//! and `export`. Each module holds its clap arguments and its `run`; `main.rs` only
+//! dispatches.
+
+pub mod collect;
+pub mod export;
+pub mod sessions;
+
+use std::path::PathBuf;
+
+/// The database file when `--db` is not given (also `$CODETEL_DB`).
+pub const DEFAULT_DB: &str = "codetel.db";
+
+/// The `--db` option shared by the collector's commands.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArg {
+    /// The collector's SQLite database.
+    #[arg(long, env = "CODETEL_DB", default_value = DEFAULT_DB)]
+    pub db: PathBuf,
+}

@@ -1,0 +1,725 @@
+//! One request in, one transaction out: decode, normalize, derive metric deltas against the
+//! stored stream state, store the raw request and its records together, queue them for the
+//! upstream, and only then say what to acknowledge.
+//!
+//! Transport-blind: the HTTP and gRPC receivers both hand over an [`Incoming`] and turn the
+//! [`Ack`] or [`IngestError`] into their own responses.
+//!
+//! Duplicates: the key is the SHA-256 of the decompressed body, per tenant and signal. A
+//! retried batch is acknowledged again with the first acknowledgement and stores nothing
+//! (OTLP says duplicates are expected: clients retry without knowing whether a batch landed).
+//!
+//! Metric deltas: the pipeline computes `coding_agent.metric.delta` within one request; here
+//! it is recomputed against the last point of each stream stored in `metric_streams`, so a
+//! cumulative counter re-exported after a restart of the CLI or of the collector adds only
+//! its increase, and a point older than the last one seen (a stale re-send) adds nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use crate::adapter::{self, Item, ItemData};
+use crate::capture::{Capture, ItemId, Request};
+use crate::normalize::{self, Options, UNKNOWN_VENDOR};
+use crate::otlp::{self, DecodeError, Encoding, KeyValue, Signal, Temporality};
+use crate::schema::{attributes as attr, CanonicalRecord, RecordKind, Value};
+use crate::store::sessions::IdentityPolicy;
+use crate::store::{NewRecord, NewRequest, Store, StoreError, StreamState, WindowRequest};
+
+use super::canonical_otlp::{self, Outgoing};
+use super::record::Recorder;
+
+/// The longest partial-success message sent back (the OTLP response-size rule wants small
+/// responses; the reasons are summarized, never listed one per item).
+pub const MAX_MESSAGE_CHARS: usize = 1024;
+
+/// How a request arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// OTLP/HTTP.
+    Http,
+    /// OTLP/gRPC.
+    Grpc,
+}
+
+impl Transport {
+    /// `http` or `grpc`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Grpc => "grpc",
+        }
+    }
+}
+
+/// A request as the receivers hand it over: authenticated, size-checked, decompressed.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The tenant of the authenticated token.
+    pub tenant: String,
+    /// How it arrived.
+    pub transport: Transport,
+    /// `POST` (HTTP) or `POST` with the gRPC method as path.
+    pub method: String,
+    /// `/v1/logs`, or the gRPC method path.
+    pub path: String,
+    /// The signal.
+    pub signal: Signal,
+    /// The body encoding.
+    pub encoding: Encoding,
+    /// The body as received: gzip-compressed when `gzip`.
+    pub raw_body: Vec<u8>,
+    /// Whether it arrived gzip-compressed.
+    pub gzip: bool,
+    /// The decompressed body.
+    pub body: Vec<u8>,
+    /// Request headers, lowercase names, authentication already removed.
+    pub headers: BTreeMap<String, String>,
+    /// Arrival time, Unix nanoseconds.
+    pub received_unix_nano: u64,
+}
+
+/// What to acknowledge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    /// The stored request's id (the first one's, for a duplicate).
+    pub request_id: i64,
+    /// Items rejected (decoder plus adapters): `rejected_<items>` of the partial success.
+    pub rejected: usize,
+    /// The partial-success message; `None` for a full success.
+    pub message: Option<String>,
+    /// Whether this body was already stored (a retry).
+    pub duplicate: bool,
+    /// Canonical records stored.
+    pub records: usize,
+}
+
+/// Why a request was not accepted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The body could not be decoded: a 400 / `INVALID_ARGUMENT`, not retryable.
+    #[error("{0}")]
+    BadData(#[from] DecodeError),
+    /// The forwarding queue is full: a 503 / `UNAVAILABLE`, retryable.
+    #[error("the forwarding queue holds {0} payloads waiting for the upstream; try again later")]
+    QueueFull(usize),
+    /// The database failed: a 500 / `INTERNAL`... except that nothing was acknowledged, so the
+    /// client may retry.
+    #[error("storage failed: {0}")]
+    Storage(#[from] StoreError),
+}
+
+/// Forwarding, as ingest sees it: the payload encoding and the queue bound.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardQueueing {
+    /// Encode payloads as protobuf (`http/protobuf`, `grpc`) rather than JSON.
+    pub protobuf: bool,
+    /// The most pending payloads before new requests are refused with 503.
+    pub max_pending: usize,
+}
+
+/// The shared ingest state.
+pub struct Ingestor {
+    store: Mutex<Store>,
+    options: Options,
+    keep_raw_bodies: bool,
+    identity: IdentityPolicy,
+    forward: Option<ForwardQueueing>,
+    recorder: Option<Mutex<Recorder>>,
+    merge_window: std::time::Duration,
+    /// Wakes the forwarder when a payload was queued.
+    pub queued: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Ingestor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingestor")
+            .field("capture_mode", &self.options.capture_mode)
+            .field("keep_raw_bodies", &self.keep_raw_bodies)
+            .field("forward", &self.forward)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The most earlier requests normalized together with a new one.
+pub const MAX_WINDOW_REQUESTS: usize = 256;
+
+/// An earlier request's records, normalized again with a later request of its sessions.
+struct Revision {
+    request_id: i64,
+    received_unix_nano: u64,
+    records: Vec<CanonicalRecord>,
+    parents: Vec<Option<String>>,
+    resumed_from: Vec<Option<String>>,
+}
+
+fn encoding_of(name: &str) -> Encoding {
+    if name == "json" {
+        Encoding::Json
+    } else {
+        Encoding::Protobuf
+    }
+}
+
+/// The distinct session ids of some records, sorted.
+/// One key per distinct resource of the request: `sender:` and a hash of its attributes.
+fn sender_keys(capture: &Capture) -> Vec<String> {
+    let mut keys = Vec::new();
+    for request in &capture.requests {
+        let resources: Vec<&crate::otlp::Resource> = match &request.decoded.request {
+            crate::otlp::ExportRequest::Logs(it) => it.iter().map(|it| &it.resource).collect(),
+            crate::otlp::ExportRequest::Metrics(it) => it.iter().map(|it| &it.resource).collect(),
+            crate::otlp::ExportRequest::Traces(it) => it.iter().map(|it| &it.resource).collect(),
+        };
+        for resource in resources {
+            // A process that names itself (`service.instance.id`) is that name, whatever else
+            // its exporters add (a CLI's log and trace exporters may describe their SDKs
+            // differently); otherwise the whole resource is the sender.
+            let instance = crate::otlp::find_attr(&resource.attributes, "service.instance.id");
+            let mut attributes: Vec<String> = resource
+                .attributes
+                .iter()
+                .filter(|it| instance.is_none() || matches!(it.key.as_str(), "service.name" | "service.instance.id"))
+                .map(|it| format!("{}={:?}", it.key, it.value))
+                .collect();
+            attributes.sort();
+            let digest = Sha256::digest(attributes.join("\n").as_bytes());
+            keys.push(format!("sender:{}", crate::otlp::hex_id(&digest[..8])));
+        }
+    }
+    keys
+}
+
+fn session_ids(records: &[CanonicalRecord]) -> Vec<String> {
+    let mut ids: Vec<String> = records.iter().filter_map(|it| it.session_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn rows(records: &[CanonicalRecord], parents: &[Option<String>], resumed_from: &[Option<String>]) -> Vec<NewRecord> {
+    records
+        .iter()
+        .zip(parents.iter().zip(resumed_from))
+        .map(|(record, (parent, resumed_from))| NewRecord {
+            kind: record.kind.as_str().to_owned(),
+            vendor: record.vendor.to_owned(),
+            session_id: record.session_id.clone(),
+            parent_session_id: parent.clone(),
+            resumed_from_session_id: resumed_from.clone(),
+            time_unix_nano: record.time_unix_nano,
+            json: serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned()),
+        })
+        .collect()
+}
+
+/// What one request produced, before it is stored.
+#[derive(Default)]
+struct Produced {
+    records: Vec<CanonicalRecord>,
+    /// Per record: the parent session the identity policy found.
+    parents: Vec<Option<String>>,
+    /// Per record: the session it says it resumes.
+    resumed_from: Vec<Option<String>>,
+    metric_points: Vec<MetricPoint>,
+    rejected: usize,
+    message: Option<String>,
+}
+
+struct MetricPoint {
+    index: usize,
+    stream: String,
+    temporality: Temporality,
+}
+
+impl Ingestor {
+    /// Builds the ingest state.
+    pub fn new(
+        store: Store,
+        options: Options,
+        keep_raw_bodies: bool,
+        identity: IdentityPolicy,
+        forward: Option<ForwardQueueing>,
+        record_dir: Option<PathBuf>,
+        merge_window: std::time::Duration,
+    ) -> Result<Ingestor, std::io::Error> {
+        let recorder = match record_dir {
+            Some(dir) => Some(Mutex::new(Recorder::new(dir)?)),
+            None => None,
+        };
+        Ok(Ingestor {
+            store: Mutex::new(store),
+            options,
+            keep_raw_bodies,
+            identity,
+            forward,
+            recorder,
+            merge_window,
+            queued: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Runs `f` with the database (queries, the forwarder's queue updates).
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let mut guard = match self.store.lock() {
+            Ok(it) => it,
+            // A panic while holding the lock cannot leave a half-written request: the
+            // transaction rolls back when dropped. The connection is still usable.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// The identity policy sessions are shown with.
+    pub fn identity(&self) -> &IdentityPolicy {
+        &self.identity
+    }
+
+    /// Decodes, normalizes and stores one request; returns what to acknowledge. Blocking
+    /// (SQLite, CPU): call it from a blocking thread.
+    pub fn ingest(&self, incoming: &Incoming) -> Result<Ack, IngestError> {
+        let decoded = otlp::decode(incoming.signal, incoming.encoding, &incoming.body)?;
+        let body_sha256 = hex(&Sha256::digest(&incoming.body));
+        let items = decoded.request.item_count() + decoded.rejected_items();
+        let canonical = canonical_otlp::is_forwarded(&decoded.request);
+        let capture = Capture {
+            path: PathBuf::from("collector"),
+            manifest: None,
+            requests: vec![Request {
+                file: String::new(),
+                signal: incoming.signal,
+                encoding: incoming.encoding,
+                gzip: incoming.gzip,
+                decoded,
+            }],
+        };
+        // Alone first: what the acknowledgement reports, and which sessions the request carries.
+        let alone = self.produce(&capture);
+        // What ties this request to earlier ones for the merge window: the sessions its records
+        // name and its sender (resource identity), since some CLIs send records that name no
+        // session (Goose's tool-completion logs) but complete another request's records.
+        let mut sessions = session_ids(&alone.records);
+        sessions.extend(sender_keys(&capture));
+        sessions.sort();
+        sessions.dedup();
+
+        let mut store = match self.store.lock() {
+            Ok(it) => it,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let tx = store.transaction()?;
+        if let Some(earlier) = tx.duplicate_of(&incoming.tenant, incoming.signal.as_str(), &body_sha256)? {
+            return Ok(Ack {
+                request_id: earlier.request_id,
+                rejected: earlier.rejected,
+                message: earlier.message,
+                duplicate: true,
+                records: 0,
+            });
+        }
+        if let Some(forward) = self.forward {
+            let pending = tx.pending_forwards()?;
+            if pending >= forward.max_pending {
+                return Err(IngestError::QueueFull(pending));
+            }
+        }
+        let request_id = tx.next_request_id()?;
+        let file = body_file_name(request_id, incoming.signal, incoming.encoding, incoming.gzip);
+        let merges = !self.merge_window.is_zero()
+            && self.keep_raw_bodies
+            && incoming.signal != Signal::Metrics
+            && !canonical
+            && !sessions.is_empty();
+        let window = if merges {
+            let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
+            tx.window_requests(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS)?
+        } else {
+            Vec::new()
+        };
+        let rejected = alone.rejected;
+        let message = alone.message.clone();
+        let (produced, revisions) = if window.is_empty() {
+            (alone, Vec::new())
+        } else {
+            self.produce_window(&window, &capture, &file)
+        };
+        let Produced { mut records, parents, resumed_from, metric_points, .. } = produced;
+        // Forwarded records keep the source their first collector gave them.
+        if !canonical {
+            for record in &mut records {
+                if let Some(source) = &mut record.source {
+                    source.file.clone_from(&file);
+                }
+            }
+        }
+        apply_stream_state(&tx, &incoming.tenant, &mut records, &metric_points)?;
+
+        let headers_json = serde_json::to_string(&incoming.headers).unwrap_or_else(|_| "{}".to_owned());
+        let new_request = NewRequest {
+            tenant: &incoming.tenant,
+            received_unix_nano: incoming.received_unix_nano,
+            transport: incoming.transport.as_str(),
+            method: &incoming.method,
+            path: &incoming.path,
+            signal: incoming.signal.as_str(),
+            encoding: incoming.encoding.as_str(),
+            content_encoding: incoming.gzip.then_some("gzip"),
+            headers_json: &headers_json,
+            body: self.keep_raw_bodies.then_some(&incoming.raw_body[..]),
+            body_sha256: &body_sha256,
+            items,
+            rejected,
+            message: message.as_deref(),
+            canonical,
+        };
+        let id = tx.insert_request(&new_request, records.len())?;
+        tx.insert_records(id, &incoming.tenant, &rows(&records, &parents, &resumed_from))?;
+        let mut carried = sessions;
+        carried.extend(session_ids(&records));
+        carried.sort();
+        carried.dedup();
+        tx.insert_request_sessions(id, &incoming.tenant, &carried)?;
+        let mut queued = false;
+        for revision in &revisions {
+            let revised_rows = rows(&revision.records, &revision.parents, &revision.resumed_from);
+            tx.replace_records(revision.request_id, &incoming.tenant, &revised_rows)?;
+            if let Some(forward) = self.forward {
+                let payload = self.payload(forward, &revision.records, &revision.parents, &revision.resumed_from, revision.received_unix_nano);
+                tx.revise_forward(revision.request_id, payload.as_deref(), self.forward_due_ms(revision.received_unix_nano))?;
+            }
+        }
+        if let Some(forward) = self.forward {
+            if let Some(payload) = self.payload(forward, &records, &parents, &resumed_from, incoming.received_unix_nano) {
+                tx.enqueue_forward(id, &payload, self.forward_due_ms(incoming.received_unix_nano))?;
+                queued = true;
+            }
+        }
+        tx.commit()?;
+        drop(store);
+
+        if queued {
+            self.queued.notify_one();
+        }
+        if let Some(recorder) = &self.recorder {
+            let mut recorder = match recorder.lock() {
+                Ok(it) => it,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            // The request is already durable in the database; a recording failure must not
+            // turn its acknowledgement into an error (the client would retry a stored batch).
+            if let Err(error) = recorder.write(incoming) {
+                eprintln!("codetel collect: --record: {error}");
+            }
+        }
+        Ok(Ack { request_id: id, rejected, message, duplicate: false, records: records.len() })
+    }
+
+    /// When a request's payload may be sent: once its merge window has closed (plus a second,
+    /// so a revision and a send never race), immediately without a window.
+    fn forward_due_ms(&self, received_unix_nano: u64) -> i64 {
+        if self.merge_window.is_zero() {
+            return 0;
+        }
+        let received_ms = (received_unix_nano / 1_000_000) as i64;
+        received_ms + self.merge_window.as_millis() as i64 + 1000
+    }
+
+    /// The forwarding payload of some records (`None` when there are none).
+    fn payload(
+        &self,
+        forward: ForwardQueueing,
+        records: &[CanonicalRecord],
+        parents: &[Option<String>],
+        resumed_from: &[Option<String>],
+        received_unix_nano: u64,
+    ) -> Option<Vec<u8>> {
+        if records.is_empty() {
+            return None;
+        }
+        let outgoing: Vec<Outgoing<'_>> = records
+            .iter()
+            .zip(parents.iter().zip(resumed_from))
+            .map(|(record, (parent, resumed_from))| Outgoing {
+                record,
+                parent_session_id: parent.as_deref(),
+                resumed_from_session_id: resumed_from.as_deref(),
+            })
+            .collect();
+        let request = canonical_otlp::to_otlp(&outgoing, received_unix_nano);
+        Some(if forward.protobuf { otlp::encode::to_protobuf(&request) } else { otlp::encode::to_json(&request) })
+    }
+
+    /// Normalizes the merge window and the new request together, as one capture in arrival
+    /// order: what the new request produced, and the revised records of the earlier ones.
+    fn produce_window(&self, window: &[WindowRequest], capture: &Capture, file: &str) -> (Produced, Vec<Revision>) {
+        let mut requests = Vec::with_capacity(window.len() + 1);
+        let mut stored = Vec::with_capacity(window.len());
+        for earlier in window {
+            let (Some(signal), encoding) = (Signal::parse(&earlier.signal), encoding_of(&earlier.encoding)) else { continue };
+            let body = if earlier.gzip {
+                match otlp::gunzip(&earlier.body, otlp::DEFAULT_BODY_LIMIT) {
+                    Ok(it) => it,
+                    Err(_) => continue,
+                }
+            } else {
+                earlier.body.clone()
+            };
+            // It decoded when it arrived; if it no longer does, it keeps its records.
+            let Ok(decoded) = otlp::decode(signal, encoding, &body) else { continue };
+            requests.push(Request {
+                file: body_file_name(earlier.id, signal, encoding, earlier.gzip),
+                signal,
+                encoding,
+                gzip: earlier.gzip,
+                decoded,
+            });
+            stored.push(earlier);
+        }
+        let mut newest = capture.requests[0].clone();
+        file.clone_into(&mut newest.file);
+        requests.push(newest);
+        let combined = Capture { path: capture.path.clone(), manifest: None, requests };
+        let output = normalize::normalize(&combined, &self.options);
+        let items = adapter::items(&combined);
+        let by_id: HashMap<ItemId, &Item<'_>> = items.iter().map(|it| (it.id, it)).collect();
+        let mut buckets: Vec<Produced> = (0..combined.requests.len()).map(|_| Produced::default()).collect();
+        for record in output.records {
+            if record.kind == RecordKind::Session {
+                continue;
+            }
+            let Some(id) = record.item else { continue };
+            let item = by_id.get(&id);
+            let Some(bucket) = buckets.get_mut(id.request as usize) else { continue };
+            bucket.parents.push(item.and_then(|it| self.identity.parent_session_id(it, &record)));
+            bucket.resumed_from.push(item.and_then(|it| self.identity.resumed_from_session_id(it, &record)));
+            bucket.records.push(record);
+        }
+        let newest = buckets.pop().unwrap_or_default();
+        let revisions = stored
+            .into_iter()
+            .zip(buckets)
+            .map(|(earlier, bucket)| Revision {
+                request_id: earlier.id,
+                received_unix_nano: earlier.received_unix_nano,
+                records: bucket.records,
+                parents: bucket.parents,
+                resumed_from: bucket.resumed_from,
+            })
+            .collect();
+        (newest, revisions)
+    }
+
+    /// Normalizes (or, for forwarded canonical records, reads back) one request.
+    fn produce(&self, capture: &Capture) -> Produced {
+        let Some(request) = capture.requests.first() else { return Produced::default() };
+        if canonical_otlp::is_forwarded(&request.decoded.request) {
+            let import = canonical_otlp::from_otlp(&request.decoded.request, self.options.capture_mode);
+            let decoder_rejected = request.decoded.rejected_items();
+            let rejected = import.rejected.len() + decoder_rejected;
+            let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+            for reason in import.rejected {
+                *reasons.entry(reason).or_default() += 1;
+            }
+            if decoder_rejected > 0 {
+                let _ = reasons.insert("undecodable".to_owned(), decoder_rejected);
+            }
+            let message = summarize(rejected, 0, &reasons);
+            let mut produced = Produced { rejected, message, ..Produced::default() };
+            for imported in import.records {
+                produced.records.push(imported.record);
+                produced.parents.push(imported.parent_session_id);
+                produced.resumed_from.push(imported.resumed_from_session_id);
+            }
+            return produced;
+        }
+
+        let output = normalize::normalize(capture, &self.options);
+        let items = adapter::items(capture);
+        let by_id: HashMap<ItemId, &Item<'_>> = items.iter().map(|it| (it.id, it)).collect();
+        // Sessions are derived at query time from every stored record, not per request.
+        let records: Vec<CanonicalRecord> =
+            output.records.into_iter().filter(|it| it.kind != RecordKind::Session).collect();
+        let mut parents = Vec::with_capacity(records.len());
+        let mut resumed_from = Vec::with_capacity(records.len());
+        let mut points = Vec::new();
+        for (index, record) in records.iter().enumerate() {
+            let item = record.item.and_then(|id| by_id.get(&id));
+            parents.push(item.and_then(|it| self.identity.parent_session_id(it, record)));
+            resumed_from.push(item.and_then(|it| self.identity.resumed_from_session_id(it, record)));
+            let Some(item) = item else { continue };
+            let ItemData::Point { metric, point } = item.data else { continue };
+            if !record.attributes.contains_key(attr::METRIC_VALUE) {
+                continue;
+            }
+            let Some(temporality) = metric.data.temporality() else { continue };
+            points.push(MetricPoint {
+                index,
+                stream: stream_key(item, &metric.name, point.attributes(), metric.data.kind_name()),
+                temporality,
+            });
+        }
+        let rejected = output.accounting.totals.rejected;
+        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+        for (reason, n) in &output.accounting.reasons {
+            if let Some(reason) = reason.strip_prefix("rejected: ") {
+                *reasons.entry(reason.to_owned()).or_default() += n;
+            }
+        }
+        let unclaimed = output.accounting.by_vendor.get(UNKNOWN_VENDOR).map(|it| it.ignored).unwrap_or(0);
+        let message = summarize(rejected, unclaimed, &reasons);
+        Produced { records, parents, resumed_from, metric_points: points, rejected, message }
+    }
+}
+
+/// The partial-success message: rejected items by reason (most frequent first), and a
+/// warning when no adapter claimed some items (accepted and stored raw, not normalized).
+fn summarize(rejected: usize, unclaimed: usize, reasons: &BTreeMap<String, usize>) -> Option<String> {
+    if rejected == 0 && unclaimed == 0 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if rejected > 0 {
+        let mut sorted: Vec<(&String, &usize)> = reasons.iter().collect();
+        sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let listed: Vec<String> = sorted.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
+        parts.push(format!("{rejected} item(s) rejected: {}", listed.join("; ")));
+    }
+    if unclaimed > 0 {
+        parts.push(format!(
+            "{unclaimed} item(s) accepted and stored raw but not normalized: no codetel adapter recognizes their sender"
+        ));
+    }
+    let mut message = parts.join(". ");
+    if message.chars().count() > MAX_MESSAGE_CHARS {
+        message = message.chars().take(MAX_MESSAGE_CHARS - 3).collect::<String>() + "...";
+    }
+    Some(message)
+}
+
+/// `NNNN-<signal>.<json|pb>[.gz]`, the corpus name of a stored request.
+pub fn body_file_name(request_id: i64, signal: Signal, encoding: Encoding, gzip: bool) -> String {
+    format!("{request_id:04}-{}.{}{}", signal.as_str(), encoding.extension(), if gzip { ".gz" } else { "" })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    otlp::hex_id(bytes)
+}
+
+/// A metric stream's identity, as OTLP defines it: resource, scope, metric name and type,
+/// point attributes (all sorted, so attribute order does not split a stream). Hashed, so the
+/// stored key carries no attribute values.
+fn stream_key(item: &Item<'_>, name: &str, point_attributes: &[KeyValue], kind: &str) -> String {
+    let sorted = |attributes: &[KeyValue]| {
+        let mut parts: Vec<String> = attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
+        parts.sort();
+        parts.join(",")
+    };
+    let text = format!(
+        "{}|{}|{}|{}|{}",
+        sorted(&item.resource.attributes),
+        item.scope.name,
+        name,
+        kind,
+        sorted(point_attributes)
+    );
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+fn value_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Int(it) => Some(it.to_string()),
+        Value::Double(it) => serde_json::to_string(it).ok(),
+        _ => None,
+    }
+}
+
+fn parse_value(text: &str) -> Option<Value> {
+    match text.parse::<i64>() {
+        Ok(it) => Some(Value::Int(it)),
+        Err(_) => text.parse::<f64>().ok().map(Value::Double),
+    }
+}
+
+fn subtract(value: &Value, previous: &Value) -> Option<Value> {
+    match (value, previous) {
+        (Value::Int(a), Value::Int(b)) => Some(Value::Int(a.saturating_sub(*b))),
+        (Value::Int(a), Value::Double(b)) => Some(adapter::plain_number(*a as f64 - b)),
+        (Value::Double(a), Value::Int(b)) => Some(adapter::plain_number(a - *b as f64)),
+        (Value::Double(a), Value::Double(b)) => Some(adapter::plain_number(a - b)),
+        _ => None,
+    }
+}
+
+fn is_negative(value: &Value) -> bool {
+    match value {
+        Value::Int(it) => *it < 0,
+        Value::Double(it) => *it < 0.0,
+        _ => false,
+    }
+}
+
+fn zero_like(value: &Value) -> Value {
+    match value {
+        Value::Double(_) => Value::Double(0.0),
+        _ => Value::Int(0),
+    }
+}
+
+/// Recomputes `coding_agent.metric.delta` against the stored state of each stream and saves
+/// the new state. Same rules as the pipeline (a moved start time or a lower value is a reset
+/// and counts in full), plus the ones only a long-lived store needs: a point not newer than
+/// the last one stored is a re-send and adds nothing.
+fn apply_stream_state(
+    tx: &crate::store::StoreTx<'_>,
+    tenant: &str,
+    records: &mut [CanonicalRecord],
+    points: &[MetricPoint],
+) -> Result<(), StoreError> {
+    let mut by_stream: BTreeMap<&str, Vec<&MetricPoint>> = BTreeMap::new();
+    for point in points {
+        by_stream.entry(&point.stream).or_default().push(point);
+    }
+    for (stream, mut stream_points) in by_stream {
+        stream_points.sort_by_key(|it| (records[it.index].time_unix_nano, it.index));
+        let mut state = tx.stream(tenant, stream)?;
+        let mut changed = false;
+        for point in stream_points {
+            // Gauges and unspecified temporality: the pipeline adds no delta; neither do we.
+            if !matches!(point.temporality, Temporality::Delta | Temporality::Cumulative) {
+                continue;
+            }
+            let record = &mut records[point.index];
+            let Some(value) = record.attributes.get(attr::METRIC_VALUE).cloned() else { continue };
+            let Some(text) = value_text(&value) else { continue };
+            let time = record.time_unix_nano.unwrap_or(0);
+            let start = match record.attributes.get(attr::METRIC_START_TIME) {
+                Some(Value::Int(it)) => *it as u64,
+                _ => 0,
+            };
+            let previous = state.as_ref().and_then(|it| parse_value(&it.value).map(|value| (value, it)));
+            let (delta, newer) = match (point.temporality, previous) {
+                (_, Some((_, last))) if time <= last.time_unix_nano && time != 0 => (zero_like(&value), false),
+                (Temporality::Delta, _) => (value.clone(), true),
+                (Temporality::Cumulative, Some((last_value, last))) if last.start_time_unix_nano == start => {
+                    match subtract(&value, &last_value) {
+                        Some(delta) if !is_negative(&delta) => (delta, true),
+                        _ => (value.clone(), true),
+                    }
+                }
+                _ => (value.clone(), true),
+            };
+            let _ = record.attributes.insert(attr::METRIC_DELTA, delta);
+            if newer {
+                state = Some(StreamState { value: text, start_time_unix_nano: start, time_unix_nano: time });
+                changed = true;
+            }
+        }
+        if let (true, Some(state)) = (changed, &state) {
+            tx.save_stream(tenant, stream, state)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,787 @@
+//! The collector's SQLite database: raw requests, the canonical records each produced,
+//! per-stream metric state, and the forwarding queue.
+//!
+//! One file, WAL mode, `synchronous=FULL`. A request and everything it produced are written
+//! in one transaction ([`StoreTx`]); the collector acknowledges a request only after that
+//! transaction commits, so a process killed after a 200 has lost nothing.
+//!
+//! Tables (see [`SCHEMA`]):
+//! - `requests`: one row per accepted request body: tenant, arrival time, transport, signal,
+//!   encoding, content encoding, headers (authentication removed), the body as received, the
+//!   SHA-256 of the decompressed body (the duplicate key, unique per tenant and signal), and
+//!   the outcome that was acknowledged (rejected count and message);
+//! - `records`: the canonical records of each request as their JSON contract, in pipeline
+//!   order, with indexed kind, vendor, session and time; derived `session` records are not
+//!   stored but computed at query time ([`sessions`]);
+//! - `request_sessions`: which sessions each request carried, to find the requests a new
+//!   one must be normalized together with (the merge window, see `collector::ingest`);
+//! - `metric_streams`: the last point seen of every metric stream, so a cumulative total
+//!   re-exported after a restart of either side is not counted twice;
+//! - `forward_queue`: OTLP payloads waiting for the upstream, with attempts and next-try time.
+
+pub mod sessions;
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// The schema, applied idempotently at open.
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    received_unix_nano INTEGER NOT NULL,
+    transport TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    signal TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    content_encoding TEXT,
+    headers TEXT NOT NULL,
+    body BLOB,
+    body_sha256 TEXT NOT NULL,
+    items INTEGER NOT NULL,
+    rejected INTEGER NOT NULL,
+    message TEXT,
+    records INTEGER NOT NULL,
+    canonical INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (tenant, signal, body_sha256)
+);
+CREATE TABLE IF NOT EXISTS request_sessions (
+    request_id INTEGER NOT NULL REFERENCES requests (id),
+    tenant TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    PRIMARY KEY (request_id, session_id)
+);
+CREATE INDEX IF NOT EXISTS request_sessions_by_session ON request_sessions (tenant, session_id);
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES requests (id),
+    seq INTEGER NOT NULL,
+    tenant TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    vendor TEXT NOT NULL,
+    session_id TEXT,
+    parent_session_id TEXT,
+    resumed_from_session_id TEXT,
+    time_unix_nano INTEGER,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_by_session ON records (tenant, session_id);
+CREATE INDEX IF NOT EXISTS records_by_request ON records (request_id, seq);
+CREATE TABLE IF NOT EXISTS metric_streams (
+    tenant TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    value TEXT NOT NULL,
+    start_time_unix_nano INTEGER NOT NULL,
+    time_unix_nano INTEGER NOT NULL,
+    PRIMARY KEY (tenant, stream)
+);
+CREATE TABLE IF NOT EXISTS forward_queue (
+    id INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL,
+    payload BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_unix_ms INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'pending',
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS forward_queue_due ON forward_queue (state, next_attempt_unix_ms, id);
+"#;
+
+/// The schema version written into `meta`; a database of another version is refused.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// Why the database failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("database {path}: {cause}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// SQLite's error.
+        cause: rusqlite::Error,
+    },
+    /// The file holds a database of another schema version.
+    #[error("database {path}: schema version {found}, this codetel writes {SCHEMA_VERSION}")]
+    Version {
+        /// The database file.
+        path: String,
+        /// The version found.
+        found: String,
+    },
+    /// A stored record is not valid JSON (the file was edited by hand or is corrupt).
+    #[error("database {path}: record {id} is not valid JSON: {message}")]
+    Corrupt {
+        /// The database file.
+        path: String,
+        /// The record row id.
+        id: i64,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+/// An open database.
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// What is stored about one request, besides its records.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    /// Tenant, from the authenticated token.
+    pub tenant: &'a str,
+    /// Arrival time, Unix nanoseconds.
+    pub received_unix_nano: u64,
+    /// `http` or `grpc`.
+    pub transport: &'a str,
+    /// `POST` for HTTP; the gRPC method is in `path`.
+    pub method: &'a str,
+    /// The HTTP path (`/v1/logs`) or the gRPC method path.
+    pub path: &'a str,
+    /// `logs`, `metrics` or `traces`.
+    pub signal: &'a str,
+    /// `json` or `protobuf`.
+    pub encoding: &'a str,
+    /// `gzip` when the body arrived compressed.
+    pub content_encoding: Option<&'a str>,
+    /// Headers as a JSON object, authentication removed.
+    pub headers_json: &'a str,
+    /// The body as received (compressed if it arrived compressed); `None` when raw bodies
+    /// are not kept.
+    pub body: Option<&'a [u8]>,
+    /// Hex SHA-256 of the decompressed body: the duplicate key.
+    pub body_sha256: &'a str,
+    /// Accountable items in the request.
+    pub items: usize,
+    /// Items rejected (decoder and adapters).
+    pub rejected: usize,
+    /// The partial-success message acknowledged, if any.
+    pub message: Option<&'a str>,
+    /// Canonical records forwarded by another codetel (read back, not normalized).
+    pub canonical: bool,
+}
+
+/// A stored request of the merge window: what is needed to decode it again.
+#[derive(Debug, Clone)]
+pub struct WindowRequest {
+    /// Row id.
+    pub id: i64,
+    /// Signal name.
+    pub signal: String,
+    /// Encoding name.
+    pub encoding: String,
+    /// Whether the body is gzip-compressed.
+    pub gzip: bool,
+    /// The body as received.
+    pub body: Vec<u8>,
+    /// Arrival time, Unix nanoseconds.
+    pub received_unix_nano: u64,
+}
+
+/// A stored request that was already acknowledged: what a duplicate delivery gets back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledged {
+    /// Row id.
+    pub request_id: i64,
+    /// Rejected items acknowledged.
+    pub rejected: usize,
+    /// Message acknowledged.
+    pub message: Option<String>,
+}
+
+/// One canonical record to store.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// `llm_call`, ...
+    pub kind: String,
+    /// Vendor id.
+    pub vendor: String,
+    /// Session id.
+    pub session_id: Option<String>,
+    /// Parent session id (subagents), from the collector's identity policy.
+    pub parent_session_id: Option<String>,
+    /// The session this one resumes, from the collector's identity policy.
+    pub resumed_from_session_id: Option<String>,
+    /// Time, Unix nanoseconds.
+    pub time_unix_nano: Option<u64>,
+    /// The canonical record's JSON.
+    pub json: String,
+}
+
+/// The stored state of one metric stream: its last point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamState {
+    /// The last value (JSON number text, exact for integers).
+    pub value: String,
+    /// The last point's start time (0 for gauges and absent).
+    pub start_time_unix_nano: u64,
+    /// The last point's time.
+    pub time_unix_nano: u64,
+}
+
+/// A stored request, for export.
+#[derive(Debug, Clone)]
+pub struct StoredRequest {
+    /// Row id.
+    pub id: i64,
+    /// Tenant.
+    pub tenant: String,
+    /// Arrival time.
+    pub received_unix_nano: u64,
+    /// `http` or `grpc`.
+    pub transport: String,
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Signal name.
+    pub signal: String,
+    /// Encoding name.
+    pub encoding: String,
+    /// `gzip` or none.
+    pub content_encoding: Option<String>,
+    /// Headers JSON object.
+    pub headers_json: String,
+    /// Body as received, when kept.
+    pub body: Option<Vec<u8>>,
+}
+
+/// One stored record, as read back.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    /// Row id.
+    pub id: i64,
+    /// The request it came from.
+    pub request_id: i64,
+    /// Tenant.
+    pub tenant: String,
+    /// Parent session id, when the identity policy found one.
+    pub parent_session_id: Option<String>,
+    /// The session this one resumes, when the identity policy found one.
+    pub resumed_from_session_id: Option<String>,
+    /// The canonical record JSON.
+    pub record: serde_json::Value,
+}
+
+/// A forward-queue entry due for sending.
+#[derive(Debug, Clone)]
+pub struct QueuedPayload {
+    /// Queue row id.
+    pub id: i64,
+    /// The request it came from.
+    pub request_id: i64,
+    /// The encoded OTLP payload.
+    pub payload: Vec<u8>,
+    /// Attempts so far.
+    pub attempts: u32,
+}
+
+/// Forward-queue counts by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueCounts {
+    /// Waiting to be sent (including retries).
+    pub pending: usize,
+    /// Of those, how many already failed at least once and wait for a retry.
+    pub retrying: usize,
+    /// Delivered.
+    pub delivered: usize,
+    /// Refused by the upstream with a status that must not be retried.
+    pub failed: usize,
+}
+
+impl Store {
+    /// Opens (creating if needed) a database file: WAL mode, full sync, the schema.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let name = path.display().to_string();
+        let err = |cause| StoreError::Sqlite { path: name.clone(), cause };
+        let conn = Connection::open(path).map_err(err)?;
+        let store = Store { conn, path: name.clone() };
+        store.configure()?;
+        store.conn.execute_batch(SCHEMA).map_err(err)?;
+        let version: Option<String> = store
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get(0))
+            .optional()
+            .map_err(err)?;
+        match version {
+            None => {
+                let _ = store
+                    .conn
+                    .execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION])
+                    .map_err(err)?;
+            }
+            Some(found) if found != SCHEMA_VERSION => return Err(StoreError::Version { path: name, found }),
+            Some(_) => {}
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing database for reading (queries and export), failing if it does not exist.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Sqlite {
+                path: path.display().to_string(),
+                cause: rusqlite::Error::InvalidPath(path.to_owned()),
+            });
+        }
+        Store::open(path)
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        // WAL lets queries run while the collector writes; FULL makes a commit durable
+        // before the request is acknowledged; the busy timeout lets a second process
+        // (`codetel sessions`) wait for a write instead of failing.
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|cause| self.error(cause))?;
+        let mode: String =
+            self.conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(|cause| self.error(cause))?;
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            return Err(self.error(rusqlite::Error::InvalidQuery));
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(|cause| self.error(cause))
+    }
+
+    fn error(&self, cause: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), cause }
+    }
+
+    /// The database file name, for messages.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Starts the one transaction a request is written in.
+    pub fn transaction(&mut self) -> Result<StoreTx<'_>, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|cause| StoreError::Sqlite { path: path.clone(), cause })?;
+        Ok(StoreTx { tx, path })
+    }
+
+    /// Every stored record, in arrival order, optionally for one tenant.
+    pub fn records(&self, tenant: Option<&str>) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, request_id, tenant, parent_session_id, resumed_from_session_id, record FROM records
+                 WHERE (?1 IS NULL OR tenant = ?1) ORDER BY request_id, seq",
+            )
+            .map_err(|cause| self.error(cause))?;
+        let rows = stmt
+            .query_map(params![tenant], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get::<_, String>(5)?))
+            })
+            .map_err(|cause| self.error(cause))?;
+        let mut res = Vec::new();
+        for row in rows {
+            let (id, request_id, tenant, parent_session_id, resumed_from_session_id, text) =
+                row.map_err(|cause| self.error(cause))?;
+            let record = serde_json::from_str(&text).map_err(|error| StoreError::Corrupt {
+                path: self.path.clone(),
+                id,
+                message: error.to_string(),
+            })?;
+            res.push(StoredRecord { id, request_id, tenant, parent_session_id, resumed_from_session_id, record });
+        }
+        Ok(res)
+    }
+
+    /// Stored requests in arrival order, optionally only the given ids.
+    pub fn requests(&self, only: Option<&[i64]>) -> Result<Vec<StoredRequest>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, tenant, received_unix_nano, transport, method, path, signal, encoding,
+                        content_encoding, headers, body
+                 FROM requests ORDER BY id",
+            )
+            .map_err(|cause| self.error(cause))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(StoredRequest {
+                    id: row.get(0)?,
+                    tenant: row.get(1)?,
+                    received_unix_nano: row.get::<_, i64>(2)? as u64,
+                    transport: row.get(3)?,
+                    method: row.get(4)?,
+                    path: row.get(5)?,
+                    signal: row.get(6)?,
+                    encoding: row.get(7)?,
+                    content_encoding: row.get(8)?,
+                    headers_json: row.get(9)?,
+                    body: row.get(10)?,
+                })
+            })
+            .map_err(|cause| self.error(cause))?;
+        let mut res = Vec::new();
+        for row in rows {
+            let request = row.map_err(|cause| self.error(cause))?;
+            if only.is_none_or(|ids| ids.contains(&request.id)) {
+                res.push(request);
+            }
+        }
+        Ok(res)
+    }
+
+    /// How many requests are stored.
+    pub fn request_count(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM requests", [], |row| row.get::<_, i64>(0))
+            .map(|it| it as usize)
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// The pending forward-queue entry due first at or before `now_ms`, if any.
+    pub fn next_due(&self, now_ms: i64) -> Result<Option<QueuedPayload>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id, request_id, payload, attempts FROM forward_queue
+                 WHERE state = 'pending' AND next_attempt_unix_ms <= ?1 ORDER BY request_id, id LIMIT 1",
+                [now_ms],
+                |row| {
+                    Ok(QueuedPayload {
+                        id: row.get(0)?,
+                        request_id: row.get(1)?,
+                        payload: row.get(2)?,
+                        attempts: row.get::<_, i64>(3)? as u32,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// When the next pending entry is due (Unix ms), if any is pending.
+    pub fn next_due_time(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT MIN(next_attempt_unix_ms) FROM forward_queue WHERE state = 'pending'", [], |row| {
+                row.get::<_, Option<i64>>(0)
+            })
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Marks an entry delivered: its payload is dropped, the row kept as a tally.
+    pub fn forward_delivered(&self, id: i64, note: Option<&str>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE forward_queue SET state = 'delivered', payload = x'', attempts = attempts + 1,
+                 last_error = ?2 WHERE id = ?1",
+                params![id, note],
+            )
+            .map(|_| ())
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Schedules a retry at `next_ms` after a retryable failure.
+    pub fn forward_retry(&self, id: i64, next_ms: i64, error: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE forward_queue SET attempts = attempts + 1, next_attempt_unix_ms = ?2, last_error = ?3
+                 WHERE id = ?1",
+                params![id, next_ms, error],
+            )
+            .map(|_| ())
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Marks an entry failed for good (a status that must not be retried); the payload is
+    /// kept for inspection.
+    pub fn forward_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE forward_queue SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+                params![id, error],
+            )
+            .map(|_| ())
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Forward-queue counts by state.
+    pub fn queue_counts(&self) -> Result<QueueCounts, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, COUNT(*), SUM(attempts > 0) FROM forward_queue GROUP BY state")
+            .map_err(|cause| self.error(cause))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as usize, row.get::<_, i64>(2)? as usize))
+            })
+            .map_err(|cause| self.error(cause))?;
+        let mut counts = QueueCounts::default();
+        for row in rows {
+            let (state, n, retried) = row.map_err(|cause| self.error(cause))?;
+            match state.as_str() {
+                "pending" => {
+                    counts.pending = n;
+                    counts.retrying = retried;
+                }
+                "delivered" => counts.delivered = n,
+                _ => counts.failed += n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Folds the WAL back into the main file (on shutdown), so the database is one file again.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|cause| self.error(cause))
+    }
+}
+
+/// The transaction one request is written in; dropped without [`StoreTx::commit`], nothing
+/// of it is stored.
+pub struct StoreTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: String,
+}
+
+impl StoreTx<'_> {
+    fn error(&self, cause: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), cause }
+    }
+
+    /// The earlier acknowledgement of the same body (same tenant, signal and content hash).
+    pub fn duplicate_of(&self, tenant: &str, signal: &str, body_sha256: &str) -> Result<Option<Acknowledged>, StoreError> {
+        self.tx
+            .query_row(
+                "SELECT id, rejected, message FROM requests WHERE tenant = ?1 AND signal = ?2 AND body_sha256 = ?3",
+                params![tenant, signal, body_sha256],
+                |row| {
+                    Ok(Acknowledged {
+                        request_id: row.get(0)?,
+                        rejected: row.get::<_, i64>(1)? as usize,
+                        message: row.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// The id the next request will get (for file names that must match it).
+    pub fn next_request_id(&self) -> Result<i64, StoreError> {
+        self.tx
+            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM requests", [], |row| row.get(0))
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Inserts the request row; returns its id.
+    pub fn insert_request(&self, request: &NewRequest<'_>, records: usize) -> Result<i64, StoreError> {
+        let _ = self
+            .tx
+            .execute(
+                "INSERT INTO requests (tenant, received_unix_nano, transport, method, path, signal, encoding,
+                    content_encoding, headers, body, body_sha256, items, rejected, message, records, canonical)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                params![
+                    request.tenant,
+                    request.received_unix_nano as i64,
+                    request.transport,
+                    request.method,
+                    request.path,
+                    request.signal,
+                    request.encoding,
+                    request.content_encoding,
+                    request.headers_json,
+                    request.body,
+                    request.body_sha256,
+                    request.items as i64,
+                    request.rejected as i64,
+                    request.message,
+                    records as i64,
+                    request.canonical,
+                ],
+            )
+            .map_err(|cause| self.error(cause))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// The requests a new one of `tenant` must be normalized with: earlier log and trace
+    /// requests (not forwarded canonical ones) received at or after `since_unix_nano` that
+    /// carried any of `sessions`, with their bodies, oldest first, at most `limit`.
+    pub fn window_requests(
+        &self,
+        tenant: &str,
+        sessions: &[String],
+        since_unix_nano: u64,
+        limit: usize,
+    ) -> Result<Vec<WindowRequest>, StoreError> {
+        let sessions_json = serde_json::to_string(sessions).unwrap_or_else(|_| "[]".to_owned());
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT id, signal, encoding, content_encoding, body, received_unix_nano FROM requests
+                 WHERE tenant = ?1 AND signal != 'metrics' AND canonical = 0 AND body IS NOT NULL
+                   AND received_unix_nano >= ?2
+                   AND id IN (SELECT request_id FROM request_sessions
+                              WHERE tenant = ?1 AND session_id IN (SELECT value FROM json_each(?3)))
+                 ORDER BY id DESC LIMIT ?4",
+            )
+            .map_err(|cause| self.error(cause))?;
+        let rows = stmt
+            .query_map(params![tenant, since_unix_nano as i64, sessions_json, limit as i64], |row| {
+                Ok(WindowRequest {
+                    id: row.get(0)?,
+                    signal: row.get(1)?,
+                    encoding: row.get(2)?,
+                    gzip: row.get::<_, Option<String>>(3)?.as_deref() == Some("gzip"),
+                    body: row.get(4)?,
+                    received_unix_nano: row.get::<_, i64>(5)? as u64,
+                })
+            })
+            .map_err(|cause| self.error(cause))?;
+        let mut res = Vec::new();
+        for row in rows {
+            res.push(row.map_err(|cause| self.error(cause))?);
+        }
+        res.reverse();
+        Ok(res)
+    }
+
+    /// Notes which sessions a request carried.
+    pub fn insert_request_sessions(&self, request_id: i64, tenant: &str, sessions: &[String]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO request_sessions (request_id, tenant, session_id) VALUES (?1, ?2, ?3)")
+            .map_err(|cause| self.error(cause))?;
+        for session in sessions {
+            let _ = stmt.execute(params![request_id, tenant, session]).map_err(|cause| self.error(cause))?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the records of an earlier request (normalized again with later requests of
+    /// its sessions).
+    pub fn replace_records(&self, request_id: i64, tenant: &str, records: &[NewRecord]) -> Result<(), StoreError> {
+        let _ = self
+            .tx
+            .execute("DELETE FROM records WHERE request_id = ?1", [request_id])
+            .map_err(|cause| self.error(cause))?;
+        self.insert_records(request_id, tenant, records)?;
+        self.tx
+            .execute("UPDATE requests SET records = ?2 WHERE id = ?1", params![request_id, records.len() as i64])
+            .map(|_| ())
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Inserts the records of a request.
+    pub fn insert_records(&self, request_id: i64, tenant: &str, records: &[NewRecord]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO records (request_id, seq, tenant, kind, vendor, session_id, parent_session_id,
+                    resumed_from_session_id, time_unix_nano, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(|cause| self.error(cause))?;
+        for (seq, record) in records.iter().enumerate() {
+            let _ = stmt
+                .execute(params![
+                    request_id,
+                    seq as i64,
+                    tenant,
+                    record.kind,
+                    record.vendor,
+                    record.session_id,
+                    record.parent_session_id,
+                    record.resumed_from_session_id,
+                    record.time_unix_nano.map(|it| it as i64),
+                    record.json,
+                ])
+                .map_err(|cause| self.error(cause))?;
+        }
+        Ok(())
+    }
+
+    /// The stored state of a metric stream.
+    pub fn stream(&self, tenant: &str, stream: &str) -> Result<Option<StreamState>, StoreError> {
+        self.tx
+            .query_row(
+                "SELECT value, start_time_unix_nano, time_unix_nano FROM metric_streams WHERE tenant = ?1 AND stream = ?2",
+                params![tenant, stream],
+                |row| {
+                    Ok(StreamState {
+                        value: row.get(0)?,
+                        start_time_unix_nano: row.get::<_, i64>(1)? as u64,
+                        time_unix_nano: row.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Saves the state of a metric stream.
+    pub fn save_stream(&self, tenant: &str, stream: &str, state: &StreamState) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO metric_streams (tenant, stream, value, start_time_unix_nano, time_unix_nano)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (tenant, stream) DO UPDATE SET value = ?3, start_time_unix_nano = ?4, time_unix_nano = ?5",
+                params![tenant, stream, state.value, state.start_time_unix_nano as i64, state.time_unix_nano as i64],
+            )
+            .map(|_| ())
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Pending forward-queue entries.
+    pub fn pending_forwards(&self) -> Result<usize, StoreError> {
+        self.tx
+            .query_row("SELECT COUNT(*) FROM forward_queue WHERE state = 'pending'", [], |row| row.get::<_, i64>(0))
+            .map(|it| it as usize)
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Queues an OTLP payload for the upstream, to be sent from `not_before_ms` (Unix ms) on:
+    /// the end of the request's merge window, after which its records no longer change.
+    pub fn enqueue_forward(&self, request_id: i64, payload: &[u8], not_before_ms: i64) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO forward_queue (request_id, payload, next_attempt_unix_ms) VALUES (?1, ?2, ?3)",
+                params![request_id, payload, not_before_ms],
+            )
+            .map(|_| ())
+            .map_err(|cause| self.error(cause))
+    }
+
+    /// Replaces the not-yet-sent payload of a request whose records were revised (`None`:
+    /// it has no records any more, nothing to send).
+    pub fn revise_forward(&self, request_id: i64, payload: Option<&[u8]>, not_before_ms: i64) -> Result<(), StoreError> {
+        let _ = self
+            .tx
+            .execute("DELETE FROM forward_queue WHERE request_id = ?1 AND state = 'pending' AND attempts = 0", [request_id])
+            .map_err(|cause| self.error(cause))?;
+        match payload {
+            Some(payload) => self.enqueue_forward(request_id, payload, not_before_ms),
+            None => Ok(()),
+        }
+    }
+
+    /// Commits: from here on the request is durable and may be acknowledged.
+    pub fn commit(self) -> Result<(), StoreError> {
+        let path = self.path;
+        self.tx.commit().map_err(|cause| StoreError::Sqlite { path, cause })
+    }
+}
