@@ -9,6 +9,7 @@ mod decode;
 mod encodings;
 mod privacy;
 mod qwen_code;
+mod replay;
 mod schema;
 mod semantics;
 mod support;
