@@ -129,8 +129,7 @@ pub fn prepare(capture: &ReplayCapture, index: usize, repetition: u32, options: 
         let _ = rewrite::rebase_time(&mut models, now_unix_nanos);
     }
     if options.fresh_ids {
-        let mut ids = rewrite::IdMap::default();
-        models.iter_mut().for_each(|it| ids.rewrite(it));
+        rewrite::IdMap::default().rewrite_all(&mut models);
     }
     let rewritten = options.rebase_time || options.fresh_ids;
     let wires = capture

@@ -170,67 +170,60 @@ impl IdMap {
             .clone()
     }
 
-    fn attributes(&mut self, attributes: &mut [KeyValue]) {
-        for attribute in attributes {
-            if is_identity_key(&attribute.key) {
-                if let AnyValue::String(value) = &mut attribute.value {
-                    *value = self.string(value);
+    /// Rewrites the ids of one capture's requests in place, consistently across them: first
+    /// every value of an identity attribute gets its new id, then every occurrence of those
+    /// old ids in any other string (Codex repeats the conversation id as `thread_id` and
+    /// inside `Thread { thread_id: ".." }`; log bodies may quote it) is replaced too, so no
+    /// trace of the old identity is left to tie two replays together.
+    pub fn rewrite_all(&mut self, requests: &mut [ExportRequest]) {
+        for request in requests.iter_mut() {
+            walk_attributes(request, &mut |attribute| {
+                if is_identity_key(&attribute.key) {
+                    if let AnyValue::String(value) = &attribute.value {
+                        let _ = self.string(value);
+                    }
                 }
-            }
+            });
+        }
+        // Shorter ids could match inside unrelated text: only exact identity values then.
+        let mut embedded: Vec<(String, String)> =
+            self.strings.iter().filter(|(old, _)| old.len() >= 8).map(|(old, new)| (old.clone(), new.clone())).collect();
+        // Longest first, so an id that contains another is replaced whole.
+        embedded.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        for request in requests.iter_mut() {
+            walk_attributes(request, &mut |attribute| {
+                if is_identity_key(&attribute.key) {
+                    if let AnyValue::String(value) = &mut attribute.value {
+                        if let Some(new) = self.strings.get(value.as_str()) {
+                            *value = new.clone();
+                            return;
+                        }
+                    }
+                }
+                replace_embedded(&mut attribute.value, &embedded);
+            });
+            walk_bodies(request, &mut |body| replace_embedded(body, &embedded));
+            self.binary_ids(request);
         }
     }
 
-    /// Rewrites one request's ids in place.
-    pub fn rewrite(&mut self, request: &mut ExportRequest) {
+    fn binary_ids(&mut self, request: &mut ExportRequest) {
         match request {
             ExportRequest::Logs(resources) => {
-                for resource in resources {
-                    self.attributes(&mut resource.resource.attributes);
-                    for record in resource.scope_logs.iter_mut().flat_map(|it| &mut it.log_records) {
-                        self.attributes(&mut record.attributes);
-                        record.trace_id = self.bytes(&record.trace_id);
-                        record.span_id = self.bytes(&record.span_id);
-                    }
+                for record in resources.iter_mut().flat_map(|it| &mut it.scope_logs).flat_map(|it| &mut it.log_records) {
+                    record.trace_id = self.bytes(&record.trace_id);
+                    record.span_id = self.bytes(&record.span_id);
                 }
             }
-            ExportRequest::Metrics(resources) => {
-                for resource in resources {
-                    self.attributes(&mut resource.resource.attributes);
-                    for metric in resource.scope_metrics.iter_mut().flat_map(|it| &mut it.metrics) {
-                        match &mut metric.data {
-                            MetricData::Missing => {}
-                            MetricData::Gauge { points } | MetricData::Sum { points, .. } => {
-                                points.iter_mut().for_each(|it| self.attributes(&mut it.attributes))
-                            }
-                            MetricData::Histogram { points, .. } => {
-                                points.iter_mut().for_each(|it| self.attributes(&mut it.attributes))
-                            }
-                            MetricData::ExponentialHistogram { points, .. } => {
-                                points.iter_mut().for_each(|it| self.attributes(&mut it.attributes))
-                            }
-                            MetricData::Summary { points } => {
-                                points.iter_mut().for_each(|it| self.attributes(&mut it.attributes))
-                            }
-                        }
-                    }
-                }
-            }
+            ExportRequest::Metrics(_) => {}
             ExportRequest::Traces(resources) => {
-                for resource in resources {
-                    self.attributes(&mut resource.resource.attributes);
-                    for span in resource.scope_spans.iter_mut().flat_map(|it| &mut it.spans) {
-                        self.attributes(&mut span.attributes);
-                        span.trace_id = self.bytes(&span.trace_id);
-                        span.span_id = self.bytes(&span.span_id);
-                        span.parent_span_id = self.bytes(&span.parent_span_id);
-                        for event in &mut span.events {
-                            self.attributes(&mut event.attributes);
-                        }
-                        for link in &mut span.links {
-                            self.attributes(&mut link.attributes);
-                            link.trace_id = self.bytes(&link.trace_id);
-                            link.span_id = self.bytes(&link.span_id);
-                        }
+                for span in resources.iter_mut().flat_map(|it| &mut it.scope_spans).flat_map(|it| &mut it.spans) {
+                    span.trace_id = self.bytes(&span.trace_id);
+                    span.span_id = self.bytes(&span.span_id);
+                    span.parent_span_id = self.bytes(&span.parent_span_id);
+                    for link in &mut span.links {
+                        link.trace_id = self.bytes(&link.trace_id);
+                        link.span_id = self.bytes(&link.span_id);
                     }
                 }
             }
@@ -240,6 +233,83 @@ impl IdMap {
     /// The new id of an old string id, if it was rewritten.
     pub fn new_string_id(&self, old: &str) -> Option<&str> {
         self.strings.get(old).map(String::as_str)
+    }
+}
+
+fn replace_embedded(value: &mut AnyValue, ids: &[(String, String)]) {
+    match value {
+        AnyValue::String(text) => {
+            for (old, new) in ids {
+                if text.contains(old.as_str()) {
+                    *text = text.replace(old.as_str(), new);
+                }
+            }
+        }
+        AnyValue::Array(values) => values.iter_mut().for_each(|it| replace_embedded(it, ids)),
+        AnyValue::KvList(pairs) => pairs.iter_mut().for_each(|it| replace_embedded(&mut it.value, ids)),
+        _ => {}
+    }
+}
+
+/// Calls `visit` on every attribute of a request: resource, scope, log record, data point,
+/// span, span event and link attributes.
+fn walk_attributes(request: &mut ExportRequest, visit: &mut dyn FnMut(&mut KeyValue)) {
+    let mut all = |attributes: &mut Vec<KeyValue>| attributes.iter_mut().for_each(&mut *visit);
+    match request {
+        ExportRequest::Logs(resources) => {
+            for resource in resources {
+                all(&mut resource.resource.attributes);
+                for scope in &mut resource.scope_logs {
+                    all(&mut scope.scope.attributes);
+                    scope.log_records.iter_mut().for_each(|it| all(&mut it.attributes));
+                }
+            }
+        }
+        ExportRequest::Metrics(resources) => {
+            for resource in resources {
+                all(&mut resource.resource.attributes);
+                for scope in &mut resource.scope_metrics {
+                    all(&mut scope.scope.attributes);
+                    for metric in &mut scope.metrics {
+                        match &mut metric.data {
+                            MetricData::Missing => {}
+                            MetricData::Gauge { points } | MetricData::Sum { points, .. } => {
+                                points.iter_mut().for_each(|it| all(&mut it.attributes))
+                            }
+                            MetricData::Histogram { points, .. } => points.iter_mut().for_each(|it| all(&mut it.attributes)),
+                            MetricData::ExponentialHistogram { points, .. } => {
+                                points.iter_mut().for_each(|it| all(&mut it.attributes))
+                            }
+                            MetricData::Summary { points } => points.iter_mut().for_each(|it| all(&mut it.attributes)),
+                        }
+                    }
+                }
+            }
+        }
+        ExportRequest::Traces(resources) => {
+            for resource in resources {
+                all(&mut resource.resource.attributes);
+                for scope in &mut resource.scope_spans {
+                    all(&mut scope.scope.attributes);
+                    for span in &mut scope.spans {
+                        all(&mut span.attributes);
+                        span.events.iter_mut().for_each(|it| all(&mut it.attributes));
+                        span.links.iter_mut().for_each(|it| all(&mut it.attributes));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Calls `visit` on every log record body.
+fn walk_bodies(request: &mut ExportRequest, visit: &mut dyn FnMut(&mut AnyValue)) {
+    if let ExportRequest::Logs(resources) = request {
+        for record in resources.iter_mut().flat_map(|it| &mut it.scope_logs).flat_map(|it| &mut it.log_records) {
+            if let Some(body) = &mut record.body {
+                visit(body);
+            }
+        }
     }
 }
 
@@ -283,17 +353,23 @@ mod tests {
     fn the_same_old_id_gets_the_same_new_id_and_keeps_its_shape() {
         let uuid = "3b3911aa-64d9-4c81-a8e4-8f765e6e053a";
         let mut map = IdMap::default();
-        let mut a = logs(uuid, 1, vec![7; 16]);
-        let mut b = logs(uuid, 2, vec![7; 16]);
-        map.rewrite(&mut a);
-        map.rewrite(&mut b);
-        let new = first(&a).attributes[0].value.as_str().unwrap_or_default().to_owned();
+        let mut models = vec![logs(uuid, 1, vec![7; 16]), logs(uuid, 2, vec![7; 16])];
+        if let ExportRequest::Logs(it) = &mut models[1] {
+            it[0].scope_logs[0].log_records[0].attributes.push(KeyValue {
+                key: "key".into(),
+                value: AnyValue::String(format!("Thread {{ thread_id: \"{uuid}\" }}")),
+            });
+        }
+        map.rewrite_all(&mut models);
+        let (a, b) = (&models[0], &models[1]);
+        let new = first(a).attributes[0].value.as_str().unwrap_or_default().to_owned();
         assert_ne!(new, uuid);
         assert_eq!(new.len(), uuid.len());
         assert_eq!(new.matches('-').count(), 4);
-        assert_eq!(first(&b).attributes[0].value.as_str(), Some(new.as_str()));
-        assert_eq!(first(&a).trace_id, first(&b).trace_id);
-        assert_ne!(first(&a).trace_id, vec![7; 16]);
+        assert_eq!(first(b).attributes[0].value.as_str(), Some(new.as_str()));
+        assert_eq!(first(a).trace_id, first(b).trace_id);
+        assert_ne!(first(a).trace_id, vec![7; 16]);
+        assert_eq!(first(b).attributes[1].value.as_str(), Some(format!("Thread {{ thread_id: \"{new}\" }}").as_str()));
         assert!(is_identity_key("gen_ai.conversation.id") && is_identity_key("prompt_id") && !is_identity_key("user.id"));
     }
 }
