@@ -4,6 +4,7 @@
 //! encoding stores the same records; `--rebase-time`, `--fresh-ids`, `--verify`), all on
 //! 127.0.0.1; plus the collector's `GET /api/records` that `--verify` reads.
 
+mod cli_e2e;
 mod collector_e2e;
 mod harness;
 mod records_api;
