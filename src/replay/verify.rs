@@ -160,7 +160,7 @@ mod tests {
     fn equal_lists_have_no_diff_and_source_file_is_ignored() {
         let a = serde_json::json!({"session_id": "s", "kind": "prompt", "source": {"file": "0001-logs.json", "name": "x"}});
         let b = serde_json::json!({"session_id": "s", "kind": "prompt", "source": {"file": "0007-logs.pb", "name": "x"}});
-        assert_eq!(diff(&[a.clone()], &[b.clone()], false), None);
+        assert_eq!(diff(std::slice::from_ref(&a), std::slice::from_ref(&b), false), None);
         let c = serde_json::json!({"session_id": "s", "kind": "tool_call", "source": {"file": "0001-logs.json", "name": "x"}});
         let text = diff(&[c], &[a], false).unwrap_or_default();
         assert!(text.contains("-    \"kind\": \"prompt\""), "{text}");
