@@ -1,7 +1,9 @@
 //! The OTLP client rules against scripted endpoints (wiremock on 127.0.0.1): only 429, 502,
 //! 503 and 504 are retried, `Retry-After` is honoured in both forms, 400 and partial
 //! success are final, answers are reported per encoding, slow answers show in the
-//! latencies, connection resets are retried and then reported as failed.
+//! latencies, connection resets are retried and then reported as failed, `--rate` spreads
+//! requests; and over gRPC (the reference collector with tokens) a refusal is read from the
+//! status code and not retried.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -195,4 +197,39 @@ async fn extra_headers_are_sent_and_recorded_credentials_never_are() {
         assert!(request.headers.get("user-agent").is_none_or(|it| !it.to_str().unwrap_or_default().contains("OTel")));
         assert_eq!(request.headers.get_all("authorization").iter().count(), 1);
     }
+}
+
+#[tokio::test]
+async fn rate_spreads_requests_over_time() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    // Four requests at 10 per second: three gaps of 100 ms at least.
+    let options = Options { repeat: 4, concurrency: 4, rate: Some(10.0), ..fast_options() };
+    let started = Instant::now();
+    let (_, report) = run(one_logs_request(), http(&server.uri()), options).await;
+    let took = started.elapsed();
+    assert_eq!((report.total.requests, report.total.failed), (4, 0));
+    assert!(took >= Duration::from_millis(280), "4 requests at 10/s took {took:?}");
+    assert!(took < Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn grpc_refusals_are_read_from_the_status_code_and_not_retried() {
+    let dir = temp_dir("grpc_refusal");
+    let mut config = codetel::collector::Config::new(dir.join("codetel.db"));
+    config.http = None;
+    config.grpc = Some(([127, 0, 0, 1], 0).into());
+    config.tokens = Some(codetel::collector::auth::Tokens::parse("acme:grpc-token", "test", None).expect("tokens"));
+    let running = codetel::collector::start(config).await.expect("collector");
+    let url = format!("http://{}", running.grpc_addr.expect("gRPC"));
+    let options = Options { protocol: codetel::replay::Protocol::Grpc, ..fast_options() };
+    let transport = Transport::grpc(&url, Vec::new(), Duration::from_secs(30)).expect("transport");
+    let (_, refused) = run(one_logs_request(), transport, options.clone()).await;
+    assert_eq!((refused.total.failed, refused.total.retried), (1, 0), "{}", refused.table());
+    assert!(refused.total.answers.keys().any(|it| it.starts_with("gRPC Unauthenticated (401)")), "{:?}", refused.total.answers);
+    let headers = vec![("authorization".to_owned(), "Bearer grpc-token".to_owned())];
+    let transport = Transport::grpc(&url, headers, Duration::from_secs(30)).expect("transport");
+    let (_, accepted) = run(one_logs_request(), transport, options).await;
+    assert!(accepted.success(false), "{}", accepted.table());
+    stop(running).await;
 }
