@@ -202,6 +202,9 @@ async fn run_async(args: ReplayArgs) -> anyhow::Result<()> {
         ProtocolArg::Http => Protocol::Http,
         ProtocolArg::Grpc => Protocol::Grpc,
     };
+    if matches!((protocol, args.encoding), (Protocol::Grpc, EncodingArg::Json)) {
+        anyhow::bail!("--protocol grpc sends protobuf messages: --encoding json does not apply");
+    }
     let transport = match protocol {
         Protocol::Http => Transport::http(&args.to, headers.clone(), timeout)?,
         Protocol::Grpc => Transport::grpc(&args.to, headers.clone(), timeout)?,
