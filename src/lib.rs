@@ -16,5 +16,6 @@ pub mod inspect;
 pub mod normalize;
 pub mod otlp;
 pub mod privacy;
+pub mod replay;
 pub mod schema;
 pub mod store;

@@ -11,6 +11,7 @@ mod drift;
 mod encodings;
 mod privacy;
 mod qwen_code;
+mod replay;
 mod schema;
 mod semantics;
 mod support;
