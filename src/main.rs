@@ -1,5 +1,6 @@
 //! The `codetel` command line: `normalize` and `inspect` captures; `collect`, `sessions`,
-//! `session` and `export` (the collector, in `cli/`).
+//! `session` and `export` (the collector, in `cli/`); `replay` (captures to a live endpoint,
+//! in `cli/replay.rs`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Write;
@@ -41,6 +42,9 @@ enum Command {
     Session(cli::sessions::SessionArgs),
     /// Write stored requests back into a capture folder (corpus layout).
     Export(cli::export::ExportArgs),
+    /// Send captures to a live OTLP endpoint and check its answers (and, with --verify, what
+    /// a codetel collector stored).
+    Replay(cli::replay::ReplayArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         Command::Sessions(args) => cli::sessions::run_sessions(args),
         Command::Session(args) => cli::sessions::run_session(args),
         Command::Export(args) => cli::export::run(args),
+        Command::Replay(args) => cli::replay::run(args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

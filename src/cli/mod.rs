@@ -1,9 +1,10 @@
 //! The collector's subcommands of the `codetel` binary: `collect`, `sessions`, `session`
-//! and `export`. Each module holds its clap arguments and its `run`; `main.rs` only
-//! dispatches.
+//! and `export`; and `replay`, which sends captures to a live endpoint. Each module holds
+//! its clap arguments and its `run`; `main.rs` only dispatches.
 
 pub mod collect;
 pub mod export;
+pub mod replay;
 pub mod sessions;
 
 use std::path::PathBuf;

@@ -14,7 +14,7 @@
 //!    were rejected (or a warning is due), after the database commit.
 //!
 //! Every response to an export request is in the request's encoding. The read API
-//! (`GET /api/sessions`, `GET /api/sessions/{id}`, `GET /api/status`) answers JSON, with the
+//! (`GET /api/sessions`, `GET /api/sessions/{id}`, `GET /api/status`, `GET /api/records`) answers JSON, with the
 //! same authentication; a tenant's token sees only that tenant's sessions.
 
 use std::collections::BTreeMap;
@@ -65,6 +65,7 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .route("/api/sessions", get(api_sessions))
         .route("/api/sessions/{id}", get(api_session))
         .route("/api/status", get(api_status))
+        .route("/api/records", get(api_records))
         .fallback(not_found)
         .with_state(state)
 }
@@ -341,6 +342,39 @@ async fn api_session(State(state): State<Arc<HttpState>>, headers: HeaderMap, Pa
     match res {
         Ok(Ok(Some(detail))) => json_response(StatusCode::OK, &detail),
         Ok(Ok(None)) => api_error(StatusCode::NOT_FOUND, &format!("no session `{id}`")),
+        Ok(Err(error)) => api_error(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
+        Err(_) => api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+    }
+}
+
+/// Query parameters of `GET /api/records`.
+#[derive(Debug, serde::Deserialize)]
+pub struct RecordsQuery {
+    /// Only records of this session id (the record's own `session_id`).
+    pub session: Option<String>,
+}
+
+/// The stored canonical records, in arrival order, of the caller's tenant and optionally of
+/// one session: what `codetel replay --verify` reads back to diff with `normalize`.
+async fn api_records(State(state): State<Arc<HttpState>>, headers: HeaderMap, Query(query): Query<RecordsQuery>) -> Response {
+    let tenant = match api_tenant(&state, &headers) {
+        Ok(it) => it,
+        Err(response) => return *response,
+    };
+    let ingestor = state.ingestor.clone();
+    let res = tokio::task::spawn_blocking(move || ingestor.with_store(|store| store.records(tenant.as_deref()))).await;
+    match res {
+        Ok(Ok(records)) => {
+            let records: Vec<&serde_json::Value> = records
+                .iter()
+                .map(|it| &it.record)
+                .filter(|record| match &query.session {
+                    None => true,
+                    Some(session) => record.get("session_id").and_then(|it| it.as_str()) == Some(session.as_str()),
+                })
+                .collect();
+            json_response(StatusCode::OK, &records)
+        }
         Ok(Err(error)) => api_error(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
         Err(_) => api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
     }

@@ -299,12 +299,13 @@ impl Ingestor {
         // Alone first: what the acknowledgement reports, and which sessions the request carries.
         let alone = self.produce(&capture);
         // What ties this request to earlier ones for the merge window: the sessions its records
-        // name and its sender (resource identity), since some CLIs send records that name no
-        // session (Goose's tool-completion logs) but complete another request's records.
-        let mut sessions = session_ids(&alone.records);
-        sessions.extend(sender_keys(&capture));
-        sessions.sort();
-        sessions.dedup();
+        // name; failing that, its sender (resource identity), since some CLIs send records that
+        // name no session (Goose's tool-completion logs, opencode's service logs) but complete
+        // another request's records. Senders are only a fallback: several runs of one CLI on
+        // one machine share a resource, and their sessions must not be normalized together.
+        let senders = sender_keys(&capture);
+        let named_sessions = session_ids(&alone.records);
+        let sessions = if named_sessions.is_empty() { senders.clone() } else { named_sessions };
 
         let mut store = match self.store.lock() {
             Ok(it) => it,
@@ -377,7 +378,9 @@ impl Ingestor {
         };
         let id = tx.insert_request(&new_request, records.len())?;
         tx.insert_records(id, &incoming.tenant, &rows(&records, &parents, &resumed_from))?;
+        // Every request is findable by its sessions and by its sender.
         let mut carried = sessions;
+        carried.extend(senders);
         carried.extend(session_ids(&records));
         carried.sort();
         carried.dedup();

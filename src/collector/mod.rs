@@ -3,7 +3,8 @@
 //! SQLite, answers session queries, records captures and forwards upstream.
 //!
 //! - [`http`]: OTLP/HTTP (`/v1/logs`, `/v1/metrics`, `/v1/traces`, JSON and protobuf on one
-//!   port, gzip) and the read API (`/api/sessions`, `/api/sessions/{id}`, `/api/status`);
+//!   port, gzip) and the read API (`/api/sessions`, `/api/sessions/{id}`, `/api/status`,
+//!   `/api/records`);
 //! - [`grpc`]: OTLP/gRPC with the `opentelemetry-proto` tonic services;
 //! - [`auth`]: tokens, tenants, constant-time checks;
 //! - [`ingest`]: decode → normalize → metric deltas against stored state → one transaction;

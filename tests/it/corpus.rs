@@ -21,6 +21,18 @@ fn corpus_is_not_empty() {
 }
 
 #[test]
+fn every_adapter_has_captures() {
+    let recorded: BTreeSet<String> = corpus_dirs().iter().map(|dir| capture_id(dir).0).collect();
+    let missing: Vec<String> = codetel::adapters::ALL
+        .iter()
+        .map(|it| it.name())
+        .filter(|name| !recorded.contains(*name))
+        .map(|name| format!("adapter `{name}` has no captures yet: record them with `cargo xtask record {name} --all` (CONTRIBUTING.md)"))
+        .collect();
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
 fn every_capture_matches_its_snapshots() {
     for dir in corpus_dirs() {
         let (vendor, version, scenario) = capture_id(&dir);

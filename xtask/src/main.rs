@@ -1,14 +1,20 @@
 //! `cargo xtask`: project automation. `record` drives a real vendor CLI offline and stores its
-//! OTLP telemetry as a corpus capture.
+//! OTLP telemetry as a corpus capture; `conformance`, `drift`, `new-adapter` and `tidy` check
+//! and grow the adapters (see CONTRIBUTING.md).
 
 mod cli_versions;
+mod conformance;
+mod drift;
 mod http;
 mod load;
 mod mock;
+mod new_adapter;
 mod record;
 mod scenario;
+mod tidy;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
@@ -76,9 +82,63 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         merge_window: u64,
     },
+    /// Run every rule of docs/spec.md over every capture and adapter (exit 1 when the gate fails).
+    Conformance {
+        /// Only this vendor's captures and adapter.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// Lowest level that fails: violation, improvement, information or none.
+        #[arg(long, default_value = "violation")]
+        fail_on: String,
+        /// Output format: text, json, junit, sarif or markdown.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// The corpus folder (default: corpus/).
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+    },
+    /// Compare a vendor's telemetry between two CLI versions (recording missing ones).
+    Drift {
+        /// Vendor id.
+        vendor: String,
+        /// The older CLI version.
+        #[arg(long)]
+        from: String,
+        /// The newer CLI version.
+        #[arg(long)]
+        to: String,
+        /// Output format: text, json or markdown.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Lowest level that fails: violation, improvement, information or none.
+        #[arg(long, default_value = "violation")]
+        fail_on: String,
+        /// Captures of the older version, instead of corpus/<vendor>/<from>/.
+        #[arg(long)]
+        from_dir: Option<PathBuf>,
+        /// Captures of the newer version, instead of corpus/<vendor>/<to>/.
+        #[arg(long)]
+        to_dir: Option<PathBuf>,
+    },
+    /// Scaffold a new vendor adapter: adapter stub, registry line, corpus README, scenarios.
+    NewAdapter {
+        /// Vendor id, snake_case (`my_agent`).
+        name: String,
+        /// The vendor's npm package, for the docs and the corpus README.
+        #[arg(long)]
+        package: Option<String>,
+    },
+    /// Check the repository layout: adapters registered and recorded, module docs, lints.
+    Tidy,
 }
 
-fn main() -> Result<()> {
+fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Record {
@@ -102,8 +162,8 @@ fn main() -> Result<()> {
                 strace,
                 command_line: command_line(),
             })
+            .map(|()| ExitCode::SUCCESS)
         }
-        Command::Codegen { check } => codegen(check),
         Command::Load { url, binary, seconds, connections, batch, sessions, encoding, merge_window } => {
             let encoding = match encoding.as_str() {
                 "json" => codetel::otlp::Encoding::Json,
@@ -113,7 +173,46 @@ fn main() -> Result<()> {
             let root = record::xtask_dir().parent().map(PathBuf::from).unwrap_or_default();
             let binary = if binary.is_relative() { root.join(binary) } else { binary };
             load::run(&load::LoadConfig { url, binary, seconds, connections, batch, sessions, encoding, merge_window })
+                .map(|()| ExitCode::SUCCESS)
         }
+        Command::Codegen { check } => codegen(check).map(|()| ExitCode::SUCCESS),
+        Command::Conformance {
+            vendor,
+            fail_on,
+            format,
+            output,
+            corpus,
+        } => conformance::run(&conformance::Args {
+            vendor,
+            fail_on,
+            format,
+            output,
+            corpus,
+        }),
+        Command::Drift {
+            vendor,
+            from,
+            to,
+            format,
+            output,
+            fail_on,
+            from_dir,
+            to_dir,
+        } => drift::run(&drift::Args {
+            vendor,
+            from,
+            to,
+            format,
+            output,
+            fail_on,
+            from_dir,
+            to_dir,
+        }),
+        Command::NewAdapter { name, package } => {
+            new_adapter::run(&conformance::repo_root(), &name, package.as_deref())
+                .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Tidy => tidy::run(&conformance::repo_root()),
     }
 }
 

@@ -1,0 +1,92 @@
+//! Shared helpers: a reference collector on 127.0.0.1:0 with its database in a fresh folder,
+//! corpus captures loaded for replay, and fast replay options.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use codetel::collector::{self, Config, Running};
+use codetel::replay::{self, Options, ReplayCapture, RetryPolicy, Transport};
+
+use crate::support::root;
+
+/// A fresh, empty folder under the target directory.
+pub fn temp_dir(name: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay").join(format!("{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// Starts a reference collector on 127.0.0.1:0 (HTTP, and gRPC when asked) in `dir`.
+pub async fn collector(dir: &Path, grpc: bool) -> Running {
+    let mut config = Config::new(dir.join("codetel.db"));
+    config.http = Some(([127, 0, 0, 1], 0).into());
+    if grpc {
+        config.grpc = Some(([127, 0, 0, 1], 0).into());
+    }
+    match collector::start(config).await {
+        Ok(it) => it,
+        Err(error) => panic!("collector did not start: {error}"),
+    }
+}
+
+/// `http://127.0.0.1:PORT` of a running collector.
+pub fn base(running: &Running) -> String {
+    format!("http://{}", running.http_addr.expect("HTTP is on"))
+}
+
+/// Stops a collector, failing the test on a shutdown error.
+pub async fn stop(running: Running) {
+    if let Err(error) = running.shutdown().await {
+        panic!("shutdown failed: {error}");
+    }
+}
+
+/// A Claude Code 2.1.321 capture folder of the corpus.
+pub fn claude(scenario: &str) -> PathBuf {
+    root().join("corpus/claude_code/2.1.321").join(scenario)
+}
+
+/// Loads captures for replay.
+pub fn load(path: &Path) -> Vec<ReplayCapture> {
+    match replay::source::load(path) {
+        Ok(it) => it,
+        Err(error) => panic!("cannot load {}: {error}", path.display()),
+    }
+}
+
+/// Options for tests: as recorded, no pacing, quick retries.
+pub fn fast_options() -> Options {
+    Options {
+        retry: RetryPolicy {
+            max_retries: 3,
+            backoff_base: Duration::from_millis(10),
+            backoff_max: Duration::from_millis(50),
+            max_retry_after: Duration::from_secs(3),
+        },
+        ..Options::default()
+    }
+}
+
+/// An HTTP transport to `url` with a generous time limit.
+pub fn http(url: &str) -> Transport {
+    Transport::http(url, Vec::new(), Duration::from_secs(30)).expect("transport")
+}
+
+/// Runs a replay and builds its report.
+pub async fn run(captures: Vec<ReplayCapture>, transport: Transport, options: Options) -> (replay::Run, replay::Report) {
+    let captures = Arc::new(captures);
+    let run = replay::run(captures.clone(), transport, options).await;
+    let report = replay::Report::new("test", &captures, &run.outcomes, run.elapsed);
+    (run, report)
+}
+
+/// An HTTP client for the read API.
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("HTTP client")
+}
