@@ -554,10 +554,11 @@ fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
             let _ = attributes.insert(attr::SESSION_ID, Value::Str(session_id.clone()));
             let _ = attributes.insert(attr::SESSION_RECORD_COUNT, Value::Int(acc.count));
             if let Some(start) = acc.start {
-                let _ = attributes.insert(attr::SESSION_START_TIME, Value::Int(start as i64));
+                // Saturating: a time past i64::MAX (garbage on the wire) must not turn negative.
+                let _ = attributes.insert(attr::SESSION_START_TIME, Value::Int(i64::try_from(start).unwrap_or(i64::MAX)));
             }
             if let Some(end) = acc.end {
-                let _ = attributes.insert(attr::SESSION_END_TIME, Value::Int(end as i64));
+                let _ = attributes.insert(attr::SESSION_END_TIME, Value::Int(i64::try_from(end).unwrap_or(i64::MAX)));
             }
             if !acc.models.is_empty() {
                 let _ = attributes.insert(attr::SESSION_MODELS, Value::StrList(acc.models.into_iter().collect()));
