@@ -206,7 +206,17 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
     });
     out.records.sort_by_key(|record| record.item);
 
-    add_metric_deltas(&mut out.records, &by_id);
+    let repeats = add_metric_deltas(&mut out.records, &by_id);
+    for (vendor, n) in repeats {
+        out.findings.push(
+            Finding::new(
+                "repeated_data_point",
+                Level::Information,
+                format!("{n} metric data point(s) repeat an earlier point of their stream (same start time, time and value: a retried or re-exported batch); each counts once"),
+            )
+            .for_vendor(vendor),
+        );
+    }
     let sessions = derive_sessions(&out.records);
     out.records.extend(sessions);
 
@@ -340,33 +350,64 @@ fn problem_kind(message: &str) -> &str {
 /// Adds `coding_agent.metric.delta` to every metric record: the value itself for delta
 /// streams, the increase over the previous point of the same stream for cumulative ones.
 /// A cumulative point whose start time moved, or whose value went down, starts over.
-fn add_metric_deltas(records: &mut [CanonicalRecord], by_id: &HashMap<ItemId, &Item<'_>>) {
-    let mut streams: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (index, record) in records.iter_mut().enumerate() {
+///
+/// A point equal to an earlier point of its stream (same start time, time and value) is a
+/// retried batch or a re-export, never new usage: it gets delta 0 and is left out of the
+/// cumulative arithmetic, whatever the temporality. (Two genuine delta points of one stream
+/// cannot share both interval ends: delta intervals do not overlap.) Points are ordered by
+/// time, then start time, then value, so the result does not depend on the order in which
+/// points arrived within a batch. Returns how many points were such repeats, per vendor.
+fn add_metric_deltas(
+    records: &mut [CanonicalRecord],
+    by_id: &HashMap<ItemId, &Item<'_>>,
+) -> BTreeMap<&'static str, usize> {
+    let mut streams: BTreeMap<(String, bool), Vec<usize>> = BTreeMap::new();
+    let mut resource_keys: HashMap<(u32, u32), String> = HashMap::new();
+    for (index, record) in records.iter().enumerate() {
         let Some(item) = record.item.and_then(|id| by_id.get(&id)) else { continue };
         let ItemData::Point { metric, point } = item.data else { continue };
-        let Some(value) = record.attributes.get(attr::METRIC_VALUE).cloned() else { continue };
-        match metric.data.temporality() {
-            Some(Temporality::Delta) => {
-                let _ = record.attributes.insert(attr::METRIC_DELTA, value);
-            }
-            Some(Temporality::Cumulative) => {
-                let key = stream_key(item, &metric.name, point.attributes(), &metric.data);
-                streams.entry(key).or_default().push(index);
-            }
-            _ => {}
+        if !record.attributes.contains_key(attr::METRIC_VALUE) {
+            continue;
         }
+        let cumulative = match metric.data.temporality() {
+            Some(Temporality::Delta) => false,
+            Some(Temporality::Cumulative) => true,
+            _ => continue,
+        };
+        let key = stream_key(&mut resource_keys, item, &metric.name, point.attributes(), &metric.data);
+        streams.entry((key, cumulative)).or_default().push(index);
     }
-    for indexes in streams.values_mut() {
-        indexes.sort_by_key(|index| (records[*index].time_unix_nano, *index));
+    let mut repeats: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for ((_, cumulative), indexes) in streams.iter_mut() {
+        indexes.sort_by(|a, b| {
+            let ((time_a, start_a, value_a), (time_b, start_b, value_b)) =
+                (stream_point(&records[*a]), stream_point(&records[*b]));
+            (time_a, start_a).cmp(&(time_b, start_b)).then_with(|| value_order(value_a.as_ref(), value_b.as_ref())).then(a.cmp(b))
+        });
         let mut previous: Option<(Value, Option<i64>)> = None;
-        for index in indexes.iter() {
-            let record = &mut records[*index];
-            let Some(value) = record.attributes.get(attr::METRIC_VALUE).cloned() else { continue };
-            let start = match record.attributes.get(attr::METRIC_START_TIME) {
-                Some(Value::Int(it)) => Some(*it),
-                _ => None,
-            };
+        let mut last_point = None;
+        for index in indexes.iter().copied() {
+            let point = stream_point(&records[index]);
+            let record = &mut records[index];
+            let Some(value) = point.2.clone() else { continue };
+            let repeat = last_point.as_ref().is_some_and(|last: &(Option<u64>, Option<i64>, Option<Value>)| {
+                last.0 == point.0 && last.1 == point.1 && value_order(last.2.as_ref(), point.2.as_ref()).is_eq()
+            });
+            if repeat {
+                *repeats.entry(record.vendor).or_default() += 1;
+                let zero = match value {
+                    Value::Double(_) => Value::Double(0.0),
+                    _ => Value::Int(0),
+                };
+                let _ = record.attributes.insert(attr::METRIC_DELTA, zero);
+                continue;
+            }
+            let start = point.1;
+            last_point = Some(point);
+            if !*cumulative {
+                let _ = record.attributes.insert(attr::METRIC_DELTA, value);
+                continue;
+            }
             let delta = match &previous {
                 Some((prev, prev_start)) if *prev_start == start => subtract(&value, prev),
                 _ => Some(value.clone()),
@@ -380,27 +421,62 @@ fn add_metric_deltas(records: &mut [CanonicalRecord], by_id: &HashMap<ItemId, &I
             previous = Some((value, start));
         }
     }
+    repeats
 }
 
-fn stream_key(item: &Item<'_>, name: &str, attributes: &[KeyValue], data: &MetricData) -> String {
+/// A metric record's time, start time and value: what makes two points of a stream the same.
+fn stream_point(record: &CanonicalRecord) -> (Option<u64>, Option<i64>, Option<Value>) {
+    let start = match record.attributes.get(attr::METRIC_START_TIME) {
+        Some(Value::Int(it)) => Some(*it),
+        _ => None,
+    };
+    (record.time_unix_nano, start, record.attributes.get(attr::METRIC_VALUE).cloned())
+}
+
+/// A total order on metric values (numbers by value, NaN last; then by type), so that
+/// sorting and repeat detection do not depend on arrival order.
+fn value_order(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
+    let number = |value: Option<&Value>| match value {
+        Some(Value::Int(it)) => Some(*it as f64),
+        Some(Value::Double(it)) => Some(*it),
+        _ => None,
+    };
+    let rank = |value: Option<&Value>| match value {
+        Some(Value::Int(_)) => 0,
+        Some(Value::Double(_)) => 1,
+        _ => 2,
+    };
+    match (number(a), number(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then(rank(a).cmp(&rank(b))),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// The stream a data point belongs to: its resource, scope, metric name and kind, and
+/// point attributes. `resource_keys` caches the resource part per resource group, which
+/// every point of the group shares (formatting it per point was the costliest step here).
+fn stream_key(
+    resource_keys: &mut HashMap<(u32, u32), String>,
+    item: &Item<'_>,
+    name: &str,
+    attributes: &[KeyValue],
+    data: &MetricData,
+) -> String {
+    let resource = resource_keys.entry((item.id.request, item.id.resource)).or_insert_with(|| {
+        let mut resource_attributes: Vec<String> =
+            item.resource.attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
+        resource_attributes.sort();
+        resource_attributes.join(",")
+    });
     let mut point_attributes: Vec<String> = attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
     point_attributes.sort();
-    let mut resource_attributes: Vec<String> =
-        item.resource.attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
-    resource_attributes.sort();
-    format!(
-        "{}|{}|{}|{}|{}",
-        resource_attributes.join(","),
-        item.scope.name,
-        name,
-        data.kind_name(),
-        point_attributes.join(",")
-    )
+    format!("{resource}|{}|{name}|{}|{}", item.scope.name, data.kind_name(), point_attributes.join(","))
 }
 
 fn subtract(value: &Value, previous: &Value) -> Option<Value> {
     match (value, previous) {
-        (Value::Int(a), Value::Int(b)) => Some(Value::Int(a - b)),
+        // Checked: two extreme values must not overflow (normalizing never panics).
+        (Value::Int(a), Value::Int(b)) => a.checked_sub(*b).map(Value::Int),
         (Value::Int(a), Value::Double(b)) => Some(adapter::plain_number(*a as f64 - b)),
         (Value::Double(a), Value::Int(b)) => Some(adapter::plain_number(a - *b as f64)),
         (Value::Double(a), Value::Double(b)) => Some(adapter::plain_number(a - b)),
@@ -417,14 +493,16 @@ fn is_negative(value: &Value) -> bool {
 }
 
 /// One `session` record per (vendor, session id): time span, record count, models, and the
-/// vendor version and user seen first.
+/// vendor version, user and the like of its earliest record that has them (ties broken by
+/// value), so the session does not depend on the order records arrived in within a batch.
 fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
     struct Acc {
         start: Option<u64>,
         end: Option<u64>,
         count: i64,
         models: BTreeSet<String>,
-        copied: BTreeMap<&'static str, Value>,
+        /// Per copied key: (time or `u64::MAX` when unknown, value as JSON, value).
+        copied: BTreeMap<&'static str, (u64, String, Value)>,
     }
     const COPIED: [&str; 8] = [
         attr::VENDOR_VERSION,
@@ -456,22 +534,31 @@ fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
         }
         for key in COPIED {
             if let Some(value) = record.attributes.get(key) {
-                let _ = acc.copied.entry(key).or_insert_with(|| value.clone());
+                let candidate = (record.time_unix_nano.unwrap_or(u64::MAX), serde_json::to_string(value).unwrap_or_default());
+                let earlier = match acc.copied.get(key) {
+                    Some((time, text, _)) => candidate < (*time, text.clone()),
+                    None => true,
+                };
+                if earlier {
+                    let _ = acc.copied.insert(key, (candidate.0, candidate.1, value.clone()));
+                }
             }
         }
     }
     sessions
         .into_iter()
         .map(|((vendor, session_id), acc)| {
-            let mut attributes = acc.copied;
+            let mut attributes: BTreeMap<&'static str, Value> =
+                acc.copied.into_iter().map(|(key, (_, _, value))| (key, value)).collect();
             let _ = attributes.insert(attr::VENDOR, Value::Str(vendor.to_owned()));
             let _ = attributes.insert(attr::SESSION_ID, Value::Str(session_id.clone()));
             let _ = attributes.insert(attr::SESSION_RECORD_COUNT, Value::Int(acc.count));
             if let Some(start) = acc.start {
-                let _ = attributes.insert(attr::SESSION_START_TIME, Value::Int(start as i64));
+                // Saturating: a time past i64::MAX (garbage on the wire) must not turn negative.
+                let _ = attributes.insert(attr::SESSION_START_TIME, Value::Int(i64::try_from(start).unwrap_or(i64::MAX)));
             }
             if let Some(end) = acc.end {
-                let _ = attributes.insert(attr::SESSION_END_TIME, Value::Int(end as i64));
+                let _ = attributes.insert(attr::SESSION_END_TIME, Value::Int(i64::try_from(end).unwrap_or(i64::MAX)));
             }
             if !acc.models.is_empty() {
                 let _ = attributes.insert(attr::SESSION_MODELS, Value::StrList(acc.models.into_iter().collect()));

@@ -236,10 +236,21 @@ impl Adapter for ClaudeCode {
             }
         }
         let twins = EventTwins::index(&out, items);
-        for item in items {
-            if let ItemData::Span(span) = item.data {
-                map_span(item, span, &twins, &mut out, &mut unknown_names);
-            }
+        // Spans merge into their event twin in start-time order (then span id), not arrival
+        // order: when a tool span and its execution child both describe one tool use, what
+        // the first adds wins, and that must not depend on how the exporter batched them.
+        let mut spans: Vec<(&Item<'_>, &Span)> = items
+            .iter()
+            .filter_map(|item| match item.data {
+                ItemData::Span(span) => Some((item, span)),
+                _ => None,
+            })
+            .collect();
+        spans.sort_by(|(a_item, a), (b_item, b)| {
+            (a.start_time_unix_nano, &a.span_id).cmp(&(b.start_time_unix_nano, &b.span_id)).then(a_item.id.cmp(&b_item.id))
+        });
+        for (item, span) in spans {
+            map_span(item, span, &twins, &mut out, &mut unknown_names);
         }
         out
     }
@@ -426,7 +437,8 @@ fn input_tokens(builder: &mut RecordBuilder, item: &Item<'_>) {
         Some(Value::Int(it)) => *it,
         _ => 0,
     };
-    let total = uncached + cached(attr::CACHE_READ_INPUT_TOKENS) + cached(attr::CACHE_CREATION_INPUT_TOKENS);
+    // Saturating: a vendor may send any int64, and normalizing never panics.
+    let total = uncached.saturating_add(cached(attr::CACHE_READ_INPUT_TOKENS)).saturating_add(cached(attr::CACHE_CREATION_INPUT_TOKENS));
     let _ = builder.set(attr::INPUT_TOKENS, Value::Int(total));
 }
 

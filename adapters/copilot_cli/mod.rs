@@ -540,8 +540,9 @@ type RoundKey = (Vec<u8>, Vec<u8>, String, String);
 /// Facts that need more than one span: each trace's session, and attempt numbers of chats.
 #[derive(Default)]
 struct TraceIndex {
-    /// Trace id → the first `gen_ai.conversation.id` seen in it.
-    sessions: HashMap<Vec<u8>, String>,
+    /// Trace id → (start time, `gen_ai.conversation.id`) of its earliest span that has one
+    /// (ties by id), so the choice does not depend on the order spans arrived in.
+    sessions: HashMap<Vec<u8>, (u64, String)>,
     /// Chat span item → its 1-based attempt within its model round.
     attempts: HashMap<ItemId, i64>,
     /// (trace id, span id) → parent span id, to walk up from a span to its turn.
@@ -553,8 +554,9 @@ struct TraceIndex {
 impl TraceIndex {
     fn build(items: &[Item<'_>]) -> TraceIndex {
         let mut index = TraceIndex::default();
-        // (trace, parent span, interaction id, turn id) → (start time, item) of each chat.
-        let mut rounds: HashMap<RoundKey, Vec<(u64, ItemId)>> = HashMap::new();
+        // (trace, parent span, interaction id, turn id) → (start time, span id, item) of each
+        // chat: ties in start time go by span id, not by arrival order.
+        let mut rounds: HashMap<RoundKey, Vec<(u64, Vec<u8>, ItemId)>> = HashMap::new();
         let mut seen: HashSet<(Vec<u8>, Vec<u8>)> = HashSet::new();
         for item in items {
             let ItemData::Span(span) = item.data else { continue };
@@ -579,7 +581,11 @@ impl TraceIndex {
             }
             if let Some(session) = text(item, "gen_ai.conversation.id") {
                 if !span.trace_id.is_empty() {
-                    let _ = index.sessions.entry(span.trace_id.clone()).or_insert(session);
+                    let candidate = (span.start_time_unix_nano, session);
+                    let earliest = index.sessions.entry(span.trace_id.clone()).or_insert_with(|| candidate.clone());
+                    if candidate < *earliest {
+                        *earliest = candidate;
+                    }
                 }
             }
             if Family::of(span, item) == Family::Chat {
@@ -587,13 +593,13 @@ impl TraceIndex {
                     (text(item, "github.copilot.interaction_id"), text(item, "github.copilot.turn_id"))
                 {
                     let key = (span.trace_id.clone(), span.parent_span_id.clone(), interaction, turn);
-                    rounds.entry(key).or_default().push((span.start_time_unix_nano, item.id));
+                    rounds.entry(key).or_default().push((span.start_time_unix_nano, span.span_id.clone(), item.id));
                 }
             }
         }
         for mut calls in rounds.into_values() {
             calls.sort();
-            for (position, (_, id)) in calls.into_iter().enumerate() {
+            for (position, (_, _, id)) in calls.into_iter().enumerate() {
                 let _ = index.attempts.insert(id, position as i64 + 1);
             }
         }
@@ -601,7 +607,7 @@ impl TraceIndex {
     }
 
     fn session(&self, item: &Item<'_>, span: &Span) -> Option<String> {
-        text(item, "gen_ai.conversation.id").or_else(|| self.sessions.get(&span.trace_id).cloned())
+        text(item, "gen_ai.conversation.id").or_else(|| self.sessions.get(&span.trace_id).map(|(_, session)| session.clone()))
     }
 
     /// The interaction id of the nearest enclosing span with a user message (tool spans carry
@@ -863,7 +869,7 @@ fn chat_details(builder: &mut RecordBuilder, item: &Item<'_>, index: &TraceIndex
         let cached = count(builder, attr::CACHE_READ_INPUT_TOKENS).unwrap_or(0)
             + count(builder, attr::CACHE_CREATION_INPUT_TOKENS).unwrap_or(0);
         if cached > input {
-            let _ = builder.set(attr::INPUT_TOKENS, Value::Int(input + cached));
+            let _ = builder.set(attr::INPUT_TOKENS, Value::Int(input.saturating_add(cached)));
             out.findings.push(
                 Finding::new(
                     "input_tokens_exclude_cache",

@@ -605,10 +605,10 @@ fn event_tokens(builder: &mut RecordBuilder, item: &Item<'_>) {
     let thoughts = count("thoughts_token_count");
     let tool = count("tool_token_count");
     if let Some(input) = input {
-        let _ = builder.set(attr::INPUT_TOKENS, Value::Int(input + tool.unwrap_or(0)));
+        let _ = builder.set(attr::INPUT_TOKENS, Value::Int(input.saturating_add(tool.unwrap_or(0))));
     }
     if let Some(output) = output {
-        let _ = builder.set(attr::OUTPUT_TOKENS, Value::Int(output + thoughts.unwrap_or(0)));
+        let _ = builder.set(attr::OUTPUT_TOKENS, Value::Int(output.saturating_add(thoughts.unwrap_or(0))));
     }
     let _ = builder.set_opt(attr::CACHE_READ_INPUT_TOKENS, cached.map(Value::Int));
     let _ = builder.set_opt(attr::REASONING_OUTPUT_TOKENS, thoughts.map(Value::Int));
@@ -719,7 +719,12 @@ fn set_decision(builder: &mut RecordBuilder, item: &Item<'_>, out: &mut Normaliz
                 Finding::new(
                     "unknown_decision",
                     Level::Improvement,
-                    format!("tool decision `{raw}` is not one the adapter knows; kept as a vendor attribute"),
+                    // The value is not quoted: an unknown value is vendor text, which findings never carry
+                    // (it stays in the vendor attribute, where the capture mode decides).
+                    format!(
+                        "tool decision of {} characters is not one the adapter knows; kept as a vendor attribute",
+                        raw.chars().count()
+                    ),
                 )
                 .for_vendor(VENDOR)
                 .at(item.location("decision")),
@@ -1239,7 +1244,7 @@ mod tests {
                 _ => None,
             }),
             match (main.attributes.get(attr::INPUT_TOKENS), main.attributes.get(attr::OUTPUT_TOKENS)) {
-                (Some(Value::Int(input)), Some(Value::Int(output))) => Some(input + output),
+                (Some(Value::Int(input)), Some(Value::Int(output))) => Some(input.saturating_add(*output)),
                 _ => None,
             }
         );

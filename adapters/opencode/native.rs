@@ -606,7 +606,7 @@ fn usage(builder: &mut RecordBuilder, item: &Item<'_>) {
     let cache = cached(builder, attr::CACHE_READ_INPUT_TOKENS)
         + cached(builder, attr::CACHE_CREATION_INPUT_TOKENS);
     if let Some(uncached) = first(&["ai.usage.inputTokenDetails.noCacheTokens"]) {
-        let _ = builder.set(attr::INPUT_TOKENS, Value::Int(uncached + cache));
+        let _ = builder.set(attr::INPUT_TOKENS, Value::Int(uncached.saturating_add(cache)));
         return;
     }
     let Some(input) = first(&[
@@ -622,7 +622,7 @@ fn usage(builder: &mut RecordBuilder, item: &Item<'_>) {
         _ => String::new(),
     };
     let excludes_cache = provider.contains("anthropic") || provider.contains("bedrock");
-    let total = if excludes_cache { input + cache } else { input };
+    let total = if excludes_cache { input.saturating_add(cache) } else { input };
     let _ = builder.set(attr::INPUT_TOKENS, Value::Int(total));
 }
 

@@ -232,9 +232,10 @@ fn input_tokens(builder: &mut RecordBuilder, uncached: Option<i64>) {
         Some(Value::Int(it)) => *it,
         _ => 0,
     };
+    // Saturating: a vendor may send any int64, and normalizing never panics.
     let total = uncached
-        + cached(builder, attr::CACHE_READ_INPUT_TOKENS)
-        + cached(builder, attr::CACHE_CREATION_INPUT_TOKENS);
+        .saturating_add(cached(builder, attr::CACHE_READ_INPUT_TOKENS))
+        .saturating_add(cached(builder, attr::CACHE_CREATION_INPUT_TOKENS));
     let _ = builder.set(attr::INPUT_TOKENS, Value::Int(total));
 }
 

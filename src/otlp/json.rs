@@ -25,7 +25,7 @@ mod reader;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use self::messages::{RESOURCE_LOGS, RESOURCE_METRICS, RESOURCE_SPANS};
-use self::reader::{message_keys, read_field, skip_value, KeySeed, Scalar};
+use self::reader::{append_field, message_keys, skip_value, KeySeed, Scalar};
 use super::problem_tracker::ProblemTracker;
 use super::{
     DecodeError, Decoded, ExportRequest, ResourceLogs, ResourceMetrics, ResourceSpans, Signal,
@@ -256,20 +256,22 @@ impl<'de> Visitor<'de> for EnvelopeVisitor<'_> {
             let name = key.name();
             match signal {
                 Signal::Logs => {
-                    envelope.logs.extend(read_field(&mut map, self.tracker, name, &RESOURCE_LOGS)?)
+                    append_field(&mut map, self.tracker, name, &RESOURCE_LOGS, &mut envelope.logs)?
                 }
-                Signal::Metrics => envelope.metrics.extend(read_field(
+                Signal::Metrics => append_field(
                     &mut map,
                     self.tracker,
                     name,
                     &RESOURCE_METRICS,
-                )?),
-                Signal::Traces => envelope.traces.extend(read_field(
+                    &mut envelope.metrics,
+                )?,
+                Signal::Traces => append_field(
                     &mut map,
                     self.tracker,
                     name,
                     &RESOURCE_SPANS,
-                )?),
+                    &mut envelope.traces,
+                )?,
             }
         }
         Ok(envelope)

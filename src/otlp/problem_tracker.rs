@@ -34,6 +34,9 @@ pub(crate) struct ProblemTracker {
     noted: Option<&'static str>,
     /// `path` lengths at which an item starts (innermost last).
     item_starts: Vec<usize>,
+    /// Index of the first element of the next list read: the length of the list it is
+    /// appended to when a repeated JSON key is given twice.
+    list_base: usize,
 }
 
 impl ProblemTracker {
@@ -63,6 +66,16 @@ impl ProblemTracker {
             }
             None => false,
         }
+    }
+
+    /// Numbers the elements of the next list read from `base` on (see `list_base`).
+    pub(crate) fn set_list_base(&mut self, base: usize) {
+        self.list_base = base;
+    }
+
+    /// The base for the list being read, reset to 0 for any list inside it.
+    pub(crate) fn take_list_base(&mut self) -> usize {
+        std::mem::take(&mut self.list_base)
     }
 
     /// Steps into list element `index`; `is_item` when the element is an accountable item or

@@ -176,7 +176,7 @@ pub const METRIC_UNIT: &str = "coding_agent.metric.unit";
 pub const METRIC_TEMPORALITY: &str = "coding_agent.metric.temporality";
 /// `coding_agent.metric.value`: The data point's value as sent (a sum's running total when cumulative). Integer-valued streams serialize without a fraction.
 pub const METRIC_VALUE: &str = "coding_agent.metric.value";
-/// `coding_agent.metric.delta`: The increase this point adds to the stream's total: the value itself for delta streams, the difference to the previous point of the same stream for cumulative ones (0 for a re-exported point).
+/// `coding_agent.metric.delta`: The increase this point adds to the stream's total: the value itself for delta streams, the difference to the previous point of the same stream for cumulative ones. 0 for a point that repeats an earlier one of its stream (same start time, time and value: a retried or re-exported batch), whatever the temporality.
 pub const METRIC_DELTA: &str = "coding_agent.metric.delta";
 /// `coding_agent.metric.start_time_unix_nano`: Start of the aggregation interval.
 pub const METRIC_START_TIME: &str = "coding_agent.metric.start_time_unix_nano";
@@ -281,7 +281,7 @@ pub static ALL: &[AttrSpec] = &[
     AttrSpec { key: METRIC_UNIT, ty: "string", unit: "", class: Class::Metadata, doc: "Unit of `coding_agent.metric.value` after normalization (`{token}`, `micro-USD`, `s`, `ms`, `1`)." },
     AttrSpec { key: METRIC_TEMPORALITY, ty: "string", unit: "", class: Class::Metadata, doc: "Temporality as sent: `delta`, `cumulative`, or `gauge` for gauges." },
     AttrSpec { key: METRIC_VALUE, ty: "double", unit: "see unit", class: Class::Metadata, doc: "The data point's value as sent (a sum's running total when cumulative). Integer-valued streams serialize without a fraction." },
-    AttrSpec { key: METRIC_DELTA, ty: "double", unit: "see unit", class: Class::Metadata, doc: "The increase this point adds to the stream's total: the value itself for delta streams, the difference to the previous point of the same stream for cumulative ones (0 for a re-exported point)." },
+    AttrSpec { key: METRIC_DELTA, ty: "double", unit: "see unit", class: Class::Metadata, doc: "The increase this point adds to the stream's total: the value itself for delta streams, the difference to the previous point of the same stream for cumulative ones. 0 for a point that repeats an earlier one of its stream (same start time, time and value: a retried or re-exported batch), whatever the temporality." },
     AttrSpec { key: METRIC_START_TIME, ty: "int", unit: "ns", class: Class::Metadata, doc: "Start of the aggregation interval." },
     AttrSpec { key: TOKEN_TYPE, ty: "string", unit: "", class: Class::Metadata, doc: "Token type of a token metric point, from one vocabulary whose every value means one thing for every vendor: `input` (all input tokens, cache reads and creation included), `input_uncached` (input without cache reads and creation: Claude Code's `input`), `cache_read` and `cache_creation` (parts of input), `output` (all output, reasoning included), `output_visible` (output without reasoning: Gemini's `output`), `reasoning` (part of output), `tool` (tool-use prompt tokens a vendor counts apart from `input`), `total` (input plus output as the vendor totals them; never add it to the others). Sum only types that do not overlap." },
     AttrSpec { key: LINES_TYPE, ty: "string", unit: "", class: Class::Metadata, doc: "`added` or `removed`, for lines-of-code metric points." },

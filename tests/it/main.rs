@@ -10,6 +10,7 @@ mod decode;
 mod drift;
 mod encodings;
 mod privacy;
+mod properties;
 mod qwen_code;
 mod replay;
 mod schema;

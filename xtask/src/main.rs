@@ -6,6 +6,7 @@ mod cli_versions;
 mod conformance;
 mod drift;
 mod http;
+mod load;
 mod mock;
 mod new_adapter;
 mod record;
@@ -53,6 +54,33 @@ enum Command {
         /// Fail instead of writing when a generated file is out of date.
         #[arg(long)]
         check: bool,
+    },
+    /// Load-test `codetel collect` on loopback: records/s, latency percentiles, memory.
+    Load {
+        /// A collector already listening on loopback; by default one is started.
+        #[arg(long)]
+        url: Option<String>,
+        /// The `codetel` binary to start.
+        #[arg(long, default_value = "target/release/codetel")]
+        binary: PathBuf,
+        /// Seconds to send for.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 4)]
+        connections: usize,
+        /// Log records per request.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Session ids the records are spread over.
+        #[arg(long, default_value_t = 1000)]
+        sessions: usize,
+        /// `json` or `protobuf`.
+        #[arg(long, default_value = "protobuf")]
+        encoding: String,
+        /// `--merge-window-seconds` of the started collector.
+        #[arg(long, default_value_t = 60)]
+        merge_window: u64,
     },
     /// Run every rule of docs/spec.md over every capture and adapter (exit 1 when the gate fails).
     Conformance {
@@ -135,6 +163,17 @@ fn main() -> Result<ExitCode> {
                 command_line: command_line(),
             })
             .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Load { url, binary, seconds, connections, batch, sessions, encoding, merge_window } => {
+            let encoding = match encoding.as_str() {
+                "json" => codetel::otlp::Encoding::Json,
+                "protobuf" => codetel::otlp::Encoding::Protobuf,
+                other => bail!("--encoding {other}: expected json or protobuf"),
+            };
+            let root = record::xtask_dir().parent().map(PathBuf::from).unwrap_or_default();
+            let binary = if binary.is_relative() { root.join(binary) } else { binary };
+            load::run(&load::LoadConfig { url, binary, seconds, connections, batch, sessions, encoding, merge_window })
+                .map(|()| ExitCode::SUCCESS)
         }
         Command::Codegen { check } => codegen(check).map(|()| ExitCode::SUCCESS),
         Command::Conformance {

@@ -11,7 +11,7 @@
 use serde::de::MapAccess;
 
 use super::reader::{
-    message_keys, read_field, skip_value, Base64, Bool, Enum, Id, KeepSlot, List, Message, Object,
+    append_field, message_keys, read_field, skip_value, Base64, Bool, Enum, Id, KeepSlot, List, Message, Object,
     Text, F64, I32, I64, U32, U64,
 };
 use crate::otlp::problem_tracker::{ProblemTracker, SPAN_ID_BYTES, TRACE_ID_BYTES};
@@ -25,14 +25,6 @@ use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
 use opentelemetry_proto::tonic::metrics::v1::AggregationTemporality;
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode};
 
-/// Appends a repeated field's values (a key seen twice adds to the list, as in protobuf).
-fn append<T>(into: &mut Vec<T>, more: Vec<T>) {
-    if into.is_empty() {
-        *into = more;
-    } else {
-        into.extend(more);
-    }
-}
 
 const TRACE_ID: Id = Id { bytes: TRACE_ID_BYTES };
 const SPAN_ID: Id = Id { bytes: SPAN_ID_BYTES };
@@ -196,7 +188,7 @@ impl Message for ArrayValueMessage {
             List { element: ANY_VALUE_SLOT, items: false, what: "AnyValues" };
         match key {
             ValuesKey::Values => {
-                append(&mut self.0, read_field(map, tracker, key.name(), &VALUES)?)
+                append_field(map, tracker, key.name(), &VALUES, &mut self.0)?
             }
             ValuesKey::Unknown => skip_value(map)?,
         }
@@ -232,7 +224,7 @@ impl Message for KeyValueListMessage {
     ) -> Result<(), A::Error> {
         match key {
             ValuesKey::Values => {
-                append(&mut self.0, read_field(map, tracker, key.name(), &ATTRIBUTES)?)
+                append_field(map, tracker, key.name(), &ATTRIBUTES, &mut self.0)?
             }
             ValuesKey::Unknown => skip_value(map)?,
         }
@@ -324,7 +316,7 @@ impl Message for ResourceMessage {
         let name = key.name();
         match key {
             ResourceKey::Attributes => {
-                append(&mut self.0.attributes, read_field(map, tracker, name, &ATTRIBUTES)?)
+                append_field(map, tracker, name, &ATTRIBUTES, &mut self.0.attributes)?
             }
             ResourceKey::DroppedAttributesCount => {
                 self.0.dropped_attributes_count = read_field(map, tracker, name, &U32)?.unwrap_or(0)
@@ -378,7 +370,7 @@ impl Message for ScopeMessage {
                 self.0.version = read_field(map, tracker, name, &Text)?.unwrap_or_default()
             }
             ScopeKey::Attributes => {
-                append(&mut self.0.attributes, read_field(map, tracker, name, &ATTRIBUTES)?)
+                append_field(map, tracker, name, &ATTRIBUTES, &mut self.0.attributes)?
             }
             ScopeKey::Unknown => skip_value(map)?,
         }
@@ -440,7 +432,7 @@ fn read_attributes<'de, A: MapAccess<'de>>(
     tracker: &mut ProblemTracker,
     into: &mut Vec<KeyValue>,
 ) -> Result<(), A::Error> {
-    append(into, read_field(map, tracker, "attributes", &ATTRIBUTES)?);
+    append_field(map, tracker, "attributes", &ATTRIBUTES, into)?;
     Ok(())
 }
 
@@ -487,7 +479,7 @@ impl Message for ResourceLogsMessage {
         match key {
             ResourceLogsKey::Resource => read_resource(map, tracker, &mut self.0.resource)?,
             ResourceLogsKey::ScopeLogs => {
-                append(&mut self.0.scope_logs, read_field(map, tracker, name, &SCOPE_LOGS)?)
+                append_field(map, tracker, name, &SCOPE_LOGS, &mut self.0.scope_logs)?
             }
             ResourceLogsKey::SchemaUrl => self.0.schema_url = read_text(map, tracker, name)?,
             ResourceLogsKey::Unknown => skip_value(map)?,
@@ -536,7 +528,7 @@ impl Message for ScopeLogsMessage {
         match key {
             ScopeLogsKey::Scope => read_scope(map, tracker, &mut self.0.scope)?,
             ScopeLogsKey::LogRecords => {
-                append(&mut self.0.log_records, read_field(map, tracker, name, &LOG_RECORDS)?)
+                append_field(map, tracker, name, &LOG_RECORDS, &mut self.0.log_records)?
             }
             ScopeLogsKey::SchemaUrl => self.0.schema_url = read_text(map, tracker, name)?,
             ScopeLogsKey::Unknown => skip_value(map)?,
@@ -661,7 +653,7 @@ impl Message for ResourceMetricsMessage {
         match key {
             ResourceMetricsKey::Resource => read_resource(map, tracker, &mut self.0.resource)?,
             ResourceMetricsKey::ScopeMetrics => {
-                append(&mut self.0.scope_metrics, read_field(map, tracker, name, &SCOPE_METRICS)?)
+                append_field(map, tracker, name, &SCOPE_METRICS, &mut self.0.scope_metrics)?
             }
             ResourceMetricsKey::SchemaUrl => self.0.schema_url = read_text(map, tracker, name)?,
             ResourceMetricsKey::Unknown => skip_value(map)?,
@@ -710,7 +702,7 @@ impl Message for ScopeMetricsMessage {
         match key {
             ScopeMetricsKey::Scope => read_scope(map, tracker, &mut self.0.scope)?,
             ScopeMetricsKey::Metrics => {
-                append(&mut self.0.metrics, read_field(map, tracker, name, &METRICS)?)
+                append_field(map, tracker, name, &METRICS, &mut self.0.metrics)?
             }
             ScopeMetricsKey::SchemaUrl => self.0.schema_url = read_text(map, tracker, name)?,
             ScopeMetricsKey::Unknown => skip_value(map)?,
@@ -864,7 +856,7 @@ impl<P> MetricDataFields<P> {
         let name = key.name();
         match key {
             MetricDataKey::DataPoints => {
-                append(&mut self.points, read_field(map, tracker, name, &points)?)
+                append_field(map, tracker, name, &points, &mut self.points)?
             }
             MetricDataKey::AggregationTemporality if uses_temporality => {
                 self.temporality = read_field(map, tracker, name, &TEMPORALITY)?.unwrap_or(0)
@@ -1080,10 +1072,10 @@ impl Message for HistogramDataPointMessage {
             K::Count => point.count = read_u64(map, tracker, name)?,
             K::Sum => point.sum = read_field(map, tracker, name, &F64)?,
             K::BucketCounts => {
-                append(&mut point.bucket_counts, read_field(map, tracker, name, &BUCKET_COUNTS)?)
+                append_field(map, tracker, name, &BUCKET_COUNTS, &mut point.bucket_counts)?
             }
             K::ExplicitBounds => {
-                append(&mut point.explicit_bounds, read_field(map, tracker, name, &BOUNDS)?)
+                append_field(map, tracker, name, &BOUNDS, &mut point.explicit_bounds)?
             }
             K::Min => point.min = read_field(map, tracker, name, &F64)?,
             K::Max => point.max = read_field(map, tracker, name, &F64)?,
@@ -1131,7 +1123,7 @@ impl Message for BucketsMessage {
         match key {
             BucketsKey::Offset => self.0 .0 = read_field(map, tracker, name, &I32)?.unwrap_or(0),
             BucketsKey::BucketCounts => {
-                append(&mut self.0 .1, read_field(map, tracker, name, &BUCKET_COUNTS)?)
+                append_field(map, tracker, name, &BUCKET_COUNTS, &mut self.0 .1)?
             }
             BucketsKey::Unknown => skip_value(map)?,
         }
@@ -1275,7 +1267,7 @@ impl Message for SummaryDataPointMessage {
             K::Count => point.count = read_u64(map, tracker, name)?,
             K::Sum => point.sum = read_field(map, tracker, name, &F64)?.unwrap_or(0.0),
             K::QuantileValues => {
-                append(&mut point.quantile_values, read_field(map, tracker, name, &QUANTILES)?)
+                append_field(map, tracker, name, &QUANTILES, &mut point.quantile_values)?
             }
             K::Flags => point.flags = read_u32(map, tracker, name)?,
             _ => skip_value(map)?,
@@ -1331,7 +1323,7 @@ impl Message for ResourceSpansMessage {
         match key {
             ResourceSpansKey::Resource => read_resource(map, tracker, &mut self.0.resource)?,
             ResourceSpansKey::ScopeSpans => {
-                append(&mut self.0.scope_spans, read_field(map, tracker, name, &SCOPE_SPANS)?)
+                append_field(map, tracker, name, &SCOPE_SPANS, &mut self.0.scope_spans)?
             }
             ResourceSpansKey::SchemaUrl => self.0.schema_url = read_text(map, tracker, name)?,
             ResourceSpansKey::Unknown => skip_value(map)?,
@@ -1380,7 +1372,7 @@ impl Message for ScopeSpansMessage {
         match key {
             ScopeSpansKey::Scope => read_scope(map, tracker, &mut self.0.scope)?,
             ScopeSpansKey::Spans => {
-                append(&mut self.0.spans, read_field(map, tracker, name, &SPANS)?)
+                append_field(map, tracker, name, &SPANS, &mut self.0.spans)?
             }
             ScopeSpansKey::SchemaUrl => self.0.schema_url = read_text(map, tracker, name)?,
             ScopeSpansKey::Unknown => skip_value(map)?,
@@ -1455,8 +1447,8 @@ impl Message for SpanMessage {
             K::DroppedAttributesCount => {
                 span.dropped_attributes_count = read_u32(map, tracker, name)?
             }
-            K::Events => append(&mut span.events, read_field(map, tracker, name, &EVENTS)?),
-            K::Links => append(&mut span.links, read_field(map, tracker, name, &LINKS)?),
+            K::Events => append_field(map, tracker, name, &EVENTS, &mut span.events)?,
+            K::Links => append_field(map, tracker, name, &LINKS, &mut span.links)?,
             K::Status => {
                 let (code, message) =
                     read_field(map, tracker, name, &Object::<StatusMessage>::FIELD)?

@@ -59,6 +59,27 @@ pub(super) fn read_field<'de, A: MapAccess<'de>, R: Reader>(
     Ok(out)
 }
 
+/// Reads a repeated field and appends its values (a key seen twice adds to the list, as in
+/// protobuf). The elements of a second occurrence are numbered on from the first's, so a
+/// problem's locator names the element's index in the decoded list.
+pub(super) fn append_field<'de, A: MapAccess<'de>, R: Reader<Out = Vec<T>>, T>(
+    map: &mut A,
+    tracker: &mut ProblemTracker,
+    name: &'static str,
+    reader: &R,
+    into: &mut Vec<T>,
+) -> Result<(), A::Error> {
+    tracker.set_list_base(into.len());
+    let more = read_field(map, tracker, name, reader)?;
+    tracker.set_list_base(0);
+    if into.is_empty() {
+        *into = more;
+    } else {
+        into.extend(more);
+    }
+    Ok(())
+}
+
 /// Skips the value of the map entry whose key was just read (an unknown or unused field).
 pub(super) fn skip_value<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
     map.next_value::<IgnoredAny>().map(|_| ())
@@ -729,10 +750,12 @@ where
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        // Taken first, before any element can start a list of its own.
+        let base = self.tracker.take_list_base();
         let entered = self.tracker.enter_noted();
         let mut res = Vec::new();
         for index in 0.. {
-            self.tracker.enter_index(index, self.list.items);
+            self.tracker.enter_index(base + index, self.list.items);
             let element = seq.next_element_seed(Seed {
                 tracker: &mut *self.tracker,
                 reader: &self.list.element,

@@ -1,0 +1,271 @@
+//! Throughput over the real corpus: codetel's decoders and whole pipeline beside the DOM floor
+//! and the OTLP/JSON decode a Rust collector would reach for today.
+//!
+//! The input is every request body of every capture under `corpus/` (all vendors), repeated
+//! until it passes `CODETEL_BENCH_MB` megabytes (default 100), built at start and never
+//! written to disk. JSON bodies are the bytes the CLIs sent (a protobuf capture contributes
+//! its spec OTLP/JSON re-encoding); protobuf bodies are the protobuf encoding of the same
+//! data. A JSON body that `opentelemetry-proto`'s serde types cannot decode is left out of
+//! every variant, so all variants see the same bytes (the count is printed).
+//!
+//! Variants, one criterion benchmark each, then one side-by-side table (best of three passes
+//! per variant, MB/s and input records/s, ratios to `opentelemetry-proto`):
+//! - `serde_json_value`: `serde_json::from_slice::<serde_json::Value>`, the DOM floor;
+//! - `opentelemetry_proto_serde`: `opentelemetry-proto` 0.33 with `with-serde`;
+//! - `codetel_json_decode`: `codetel::otlp::json::decode`;
+//! - `codetel_normalize_json`, `codetel_normalize_protobuf`: decode, detect, adapt, derive,
+//!   privacy (`metadata_only`) and serialize the records as JSONL, capture by capture.
+//!
+//! Run: `cargo bench --bench throughput` (`-- --quick` for a shorter criterion phase).
+
+// `criterion_group!` defines an undocumented public function.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+
+use codetel::capture::{self, Capture, Input, Request};
+use codetel::normalize::{self, Options};
+use codetel::otlp::{self, encode, Encoding, Signal};
+use codetel::schema::CaptureMode;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+/// One request body in both encodings.
+struct Body {
+    signal: Signal,
+    json: Vec<u8>,
+    protobuf: Vec<u8>,
+    /// Accountable items (log records, data points, spans).
+    records: usize,
+}
+
+/// The bodies of one capture, in arrival order.
+struct CaptureBodies {
+    bodies: Vec<Body>,
+}
+
+struct BenchInput {
+    captures: Vec<CaptureBodies>,
+    json_bytes: usize,
+    protobuf_bytes: usize,
+    records: usize,
+    left_out: usize,
+    distinct_bodies: usize,
+}
+
+fn target_bytes() -> usize {
+    std::env::var("CODETEL_BENCH_MB").ok().and_then(|it| it.parse::<usize>().ok()).unwrap_or(100) * 1_000_000
+}
+
+fn otel_proto_decodes(signal: Signal, json: &[u8]) -> bool {
+    match signal {
+        Signal::Logs => serde_json::from_slice::<ExportLogsServiceRequest>(json).is_ok(),
+        Signal::Metrics => serde_json::from_slice::<ExportMetricsServiceRequest>(json).is_ok(),
+        Signal::Traces => serde_json::from_slice::<ExportTraceServiceRequest>(json).is_ok(),
+    }
+}
+
+fn load_capture(dir: &Path, left_out: &mut usize) -> CaptureBodies {
+    let mut names: Vec<(capture::BodyName, String)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|it| {
+                    let name = it.file_name().to_string_lossy().into_owned();
+                    capture::parse_body_name(&name).map(|parsed| (parsed, name))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort_by(|a, b| (a.0.sequence, &a.1).cmp(&(b.0.sequence, &b.1)));
+    let mut bodies = Vec::new();
+    for (name, file) in names {
+        let Ok(raw) = std::fs::read(dir.join(&file)) else { continue };
+        let raw = if otlp::is_gzip(&raw) { otlp::gunzip(&raw, otlp::DEFAULT_BODY_LIMIT).unwrap_or_default() } else { raw };
+        let signal = match (name.signal, name.encoding) {
+            (Some(signal), _) => signal,
+            (None, Encoding::Json) => match otlp::json::detect_signal(&raw) {
+                Ok(it) => it,
+                Err(_) => continue,
+            },
+            (None, Encoding::Protobuf) => continue,
+        };
+        let Ok(decoded) = otlp::decode(signal, name.encoding, &raw) else { continue };
+        let (json, protobuf) = match name.encoding {
+            Encoding::Json => (raw, encode::to_protobuf(&decoded.request)),
+            Encoding::Protobuf => (encode::to_json(&decoded.request), raw),
+        };
+        if !otel_proto_decodes(signal, &json) {
+            *left_out += 1;
+            continue;
+        }
+        bodies.push(Body { signal, json, protobuf, records: decoded.request.item_count() });
+    }
+    CaptureBodies { bodies }
+}
+
+fn build_input() -> BenchInput {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let mut left_out = 0;
+    let once: Vec<CaptureBodies> = capture::discover(&root)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|it| match it {
+            Input::Dir(dir) => Some(load_capture(dir, &mut left_out)),
+            Input::File(_) => None,
+        })
+        .filter(|it| !it.bodies.is_empty())
+        .collect();
+    let distinct_bodies = once.iter().map(|it| it.bodies.len()).sum();
+    let once_bytes: usize = once.iter().flat_map(|it| &it.bodies).map(|it| it.json.len()).sum();
+    let repeats = target_bytes().div_ceil(once_bytes.max(1));
+    let mut captures = Vec::new();
+    for _ in 0..repeats {
+        for capture in &once {
+            let bodies = capture
+                .bodies
+                .iter()
+                .map(|it| Body { signal: it.signal, json: it.json.clone(), protobuf: it.protobuf.clone(), records: it.records })
+                .collect();
+            captures.push(CaptureBodies { bodies });
+        }
+    }
+    let all = || captures.iter().flat_map(|it| &it.bodies);
+    let json_bytes = all().map(|it| it.json.len()).sum();
+    let protobuf_bytes = all().map(|it| it.protobuf.len()).sum();
+    let records = all().map(|it| it.records).sum();
+    BenchInput { captures, json_bytes, protobuf_bytes, records, left_out, distinct_bodies }
+}
+
+fn serde_json_value(input: &BenchInput) -> usize {
+    let mut n = 0;
+    for body in input.captures.iter().flat_map(|it| &it.bodies) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body.json) {
+            n += usize::from(value.is_object());
+        }
+    }
+    n
+}
+
+fn opentelemetry_proto_serde(input: &BenchInput) -> usize {
+    let mut n = 0;
+    for body in input.captures.iter().flat_map(|it| &it.bodies) {
+        n += match body.signal {
+            Signal::Logs => serde_json::from_slice::<ExportLogsServiceRequest>(&body.json).map_or(0, |it| it.resource_logs.len()),
+            Signal::Metrics => {
+                serde_json::from_slice::<ExportMetricsServiceRequest>(&body.json).map_or(0, |it| it.resource_metrics.len())
+            }
+            Signal::Traces => serde_json::from_slice::<ExportTraceServiceRequest>(&body.json).map_or(0, |it| it.resource_spans.len()),
+        };
+    }
+    n
+}
+
+fn codetel_json_decode(input: &BenchInput) -> usize {
+    let mut n = 0;
+    for body in input.captures.iter().flat_map(|it| &it.bodies) {
+        n += otlp::json::decode(body.signal, &body.json).map_or(0, |it| it.request.item_count());
+    }
+    n
+}
+
+/// The whole pipeline for every capture: decode, normalize, serialize the records as JSONL.
+fn codetel_normalize(input: &BenchInput, encoding: Encoding, out: &mut Vec<u8>) -> usize {
+    let options = Options::new(CaptureMode::MetadataOnly);
+    let mut n = 0;
+    for capture in &input.captures {
+        let mut requests = Vec::with_capacity(capture.bodies.len());
+        for (index, body) in capture.bodies.iter().enumerate() {
+            let bytes = match encoding {
+                Encoding::Json => &body.json,
+                Encoding::Protobuf => &body.protobuf,
+            };
+            let Ok(decoded) = otlp::decode(body.signal, encoding, bytes) else { continue };
+            requests.push(Request { file: format!("{:04}-{}", index + 1, body.signal), signal: body.signal, encoding, gzip: false, decoded });
+        }
+        let capture = Capture { path: "bench".into(), manifest: None, requests };
+        let output = normalize::normalize(&capture, &options);
+        out.clear();
+        for record in &output.records {
+            let _ = serde_json::to_writer(&mut *out, record);
+            out.push(b'\n');
+        }
+        n += output.accounting.totals.inputs;
+    }
+    n
+}
+
+type Variant = (&'static str, Encoding, fn(&BenchInput, &mut Vec<u8>) -> usize);
+
+const VARIANTS: [Variant; 5] = [
+    ("serde_json_value", Encoding::Json, |input, _| serde_json_value(input)),
+    ("opentelemetry_proto_serde", Encoding::Json, |input, _| opentelemetry_proto_serde(input)),
+    ("codetel_json_decode", Encoding::Json, |input, _| codetel_json_decode(input)),
+    ("codetel_normalize_json", Encoding::Json, |input, out| codetel_normalize(input, Encoding::Json, out)),
+    ("codetel_normalize_protobuf", Encoding::Protobuf, |input, out| codetel_normalize(input, Encoding::Protobuf, out)),
+];
+
+fn bench(c: &mut Criterion) {
+    let started = Instant::now();
+    let input = build_input();
+    println!(
+        "input: {} captures ({} distinct bodies repeated; {} JSON bodies left out: opentelemetry-proto cannot decode them), \
+         {:.1} MB JSON, {:.1} MB protobuf, {} records; built in {:.1} s",
+        input.captures.len(),
+        input.distinct_bodies,
+        input.left_out,
+        input.json_bytes as f64 / 1e6,
+        input.protobuf_bytes as f64 / 1e6,
+        input.records,
+        started.elapsed().as_secs_f64()
+    );
+    let mut out = Vec::with_capacity(1 << 20);
+    let mut group = c.benchmark_group("corpus");
+    group.sampling_mode(SamplingMode::Flat).sample_size(10).measurement_time(Duration::from_secs(8));
+    for (name, encoding, run) in VARIANTS {
+        let bytes = match encoding {
+            Encoding::Json => input.json_bytes,
+            Encoding::Protobuf => input.protobuf_bytes,
+        };
+        group.throughput(Throughput::BytesDecimal(bytes as u64));
+        group.bench_function(name, |b| b.iter(|| black_box(run(black_box(&input), &mut out))));
+    }
+    group.finish();
+
+    // Side by side in one table, from this same process and input: best of three passes.
+    let best = |run: fn(&BenchInput, &mut Vec<u8>) -> usize, out: &mut Vec<u8>| {
+        (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                let _ = black_box(run(&input, out));
+                start.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let seconds: Vec<f64> = VARIANTS.iter().map(|(_, _, run)| best(*run, &mut out)).collect();
+    let reference = seconds[1];
+    println!();
+    println!("| variant | input | best of 3 (s) | MB/s | records/s | vs opentelemetry-proto |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for ((name, encoding, _), seconds) in VARIANTS.iter().zip(&seconds) {
+        let bytes = match encoding {
+            Encoding::Json => input.json_bytes,
+            Encoding::Protobuf => input.protobuf_bytes,
+        };
+        println!(
+            "| {name} | {} | {seconds:.3} | {:.1} | {:.0} | {:.2}x |",
+            encoding.as_str(),
+            bytes as f64 / 1e6 / seconds,
+            input.records as f64 / seconds,
+            reference / seconds
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
