@@ -321,8 +321,10 @@ impl Adapter for GeminiCli {
         let mut joins = Joins::default();
         let mut reported: HashSet<String> = HashSet::new();
         // Events and metrics first, so twins (details events, spans) can add what the event
-        // records lack, whichever signal arrived first.
-        for item in items {
+        // records lack, whichever signal arrived first. Twins are paired by position within
+        // a session, so positions come from content, never from arrival.
+        let ordered = crate::adapter::in_content_order(items);
+        for item in ordered.iter().copied() {
             match item.data {
                 ItemData::Log(record) => map_event(item, record, &mut book, &mut joins, &mut out, &mut reported),
                 ItemData::Point { metric, point } => {
@@ -332,7 +334,7 @@ impl Adapter for GeminiCli {
             }
         }
         joins.add_response_ids(&mut out);
-        for item in items {
+        for item in ordered.iter().copied() {
             if let ItemData::Span(span) = item.data {
                 map_span(item, span, &mut book, &mut joins, &mut out, &mut reported);
             }
