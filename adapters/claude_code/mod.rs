@@ -227,8 +227,11 @@ impl Adapter for ClaudeCode {
         let mut out = Normalized::default();
         let mut unknown_names: HashSet<String> = HashSet::new();
         // Events and metrics first: spans that describe the same call are merged into the
-        // event's record, whichever signal arrived first.
-        for item in items {
+        // event's record, whichever signal arrived first. Content order, not arrival order:
+        // when two events name one call id, which one a span completes must not depend on
+        // how the exporter batched them.
+        let ordered = crate::adapter::in_content_order(items);
+        for item in ordered.iter().copied() {
             match item.data {
                 ItemData::Log(record) => map_event(item, record, &mut out, &mut unknown_names),
                 ItemData::Point { metric, .. } => map_metric(item, &metric.name, &mut out, &mut unknown_names),
@@ -236,18 +239,12 @@ impl Adapter for ClaudeCode {
             }
         }
         let twins = EventTwins::index(&out, items);
-        // Spans merge into their event twin in start-time order (then span id), not arrival
+        // Spans merge into their event twin in content order (start, end, ids), not arrival
         // order: when a tool span and its execution child both describe one tool use, what
         // the first adds wins, and that must not depend on how the exporter batched them.
-        let mut spans: Vec<(&Item<'_>, &Span)> = items
-            .iter()
-            .filter_map(|item| match item.data {
-                ItemData::Span(span) => Some((item, span)),
-                _ => None,
-            })
-            .collect();
-        spans.sort_by(|(a_item, a), (b_item, b)| {
-            (a.start_time_unix_nano, &a.span_id).cmp(&(b.start_time_unix_nano, &b.span_id)).then(a_item.id.cmp(&b_item.id))
+        let spans = ordered.iter().filter_map(|item| match item.data {
+            ItemData::Span(span) => Some((*item, span)),
+            _ => None,
         });
         for (item, span) in spans {
             map_span(item, span, &twins, &mut out, &mut unknown_names);

@@ -65,10 +65,32 @@ fn difference(a: &[String], b: &[String]) -> String {
                 }
                 None => true,
             })
-            .map(|it| it.chars().take(1500).collect())
+            .map(|it| shorten_strings(it))
             .collect()
     };
     format!("only before: {:?}\nonly after: {:?}", only(a, b), only(b, a))
+}
+
+/// A record's JSON with every long string cut to its start, so a failure shows every key
+/// (and so where two records differ) without pages of prompt text.
+fn shorten_strings(record: &str) -> String {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) if text.chars().count() > 60 => {
+                *text = text.chars().take(60).collect::<String>() + "...";
+            }
+            serde_json::Value::Array(values) => values.iter_mut().for_each(walk),
+            serde_json::Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(record) {
+        Ok(mut value) => {
+            walk(&mut value);
+            value.to_string()
+        }
+        Err(_) => record.chars().take(1500).collect(),
+    }
 }
 
 fn shuffle_items(request: &mut ExportRequest, rng: &mut Rng) {
