@@ -147,6 +147,13 @@ impl std::fmt::Debug for Ingestor {
 /// The most earlier requests normalized together with a new one.
 pub const MAX_WINDOW_REQUESTS: usize = 256;
 
+/// The most items of earlier requests normalized together with a new one (newest requests
+/// first). This bounds the work and memory of one request whatever its sessions send: a
+/// session sending more than this within the merge window has its oldest requests left out
+/// of the merge (their records stay as stored). Real CLI sessions send a few hundred items
+/// a minute; the largest capture in the corpus holds about 1,100 log and span items in all.
+pub const MAX_WINDOW_ITEMS: usize = 2_000;
+
 /// An earlier request's records, normalized again with a later request of its sessions.
 struct Revision {
     request_id: i64,
@@ -336,7 +343,7 @@ impl Ingestor {
             && !sessions.is_empty();
         let window = if merges {
             let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
-            tx.window_requests(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS)?
+            tx.window_requests(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS, MAX_WINDOW_ITEMS)?
         } else {
             Vec::new()
         };
@@ -388,7 +395,10 @@ impl Ingestor {
         let mut queued = false;
         for revision in &revisions {
             let revised_rows = rows(&revision.records, &revision.parents, &revision.resumed_from);
-            tx.replace_records(revision.request_id, &incoming.tenant, &revised_rows)?;
+            let changed = tx.replace_records(revision.request_id, &incoming.tenant, &revised_rows)?;
+            if !changed {
+                continue;
+            }
             if let Some(forward) = self.forward {
                 let payload = self.payload(forward, &revision.records, &revision.parents, &revision.resumed_from, revision.received_unix_nano);
                 tx.revise_forward(revision.request_id, payload.as_deref(), self.forward_due_ms(revision.received_unix_nano))?;

@@ -191,6 +191,8 @@ pub struct WindowRequest {
     pub body: Vec<u8>,
     /// Arrival time, Unix nanoseconds.
     pub received_unix_nano: u64,
+    /// Accountable items in the request.
+    pub items: usize,
 }
 
 /// A stored request that was already acknowledged: what a duplicate delivery gets back.
@@ -205,7 +207,7 @@ pub struct Acknowledged {
 }
 
 /// One canonical record to store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRecord {
     /// `llm_call`, ...
     pub kind: String,
@@ -354,8 +356,11 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
             return Err(self.error(rusqlite::Error::InvalidQuery));
         }
+        // 32 MiB of page cache (SQLite's default is 2 MiB): with less, every merge window
+        // re-reads its raw bodies from the kernel and a request's inserts spill pages before
+        // the commit; profiled under `cargo xtask load`, that was most of the time per request.
         self.conn
-            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;")
             .map_err(|cause| self.error(cause))
     }
 
@@ -627,34 +632,57 @@ impl StoreTx<'_> {
         sessions: &[String],
         since_unix_nano: u64,
         limit: usize,
+        max_items: usize,
     ) -> Result<Vec<WindowRequest>, StoreError> {
         let sessions_json = serde_json::to_string(sessions).unwrap_or_else(|_| "[]".to_owned());
+        // Ids first, bodies after: selecting the bodies in the first query makes SQLite copy
+        // every body of the sessions' window into its sorter before the LIMIT applies (seen
+        // in a profile as most of a request's time when one session sends a lot).
+        let candidates: Vec<(i64, usize)> = {
+            let mut stmt = self
+                .tx
+                .prepare_cached(
+                    "SELECT id, items FROM requests
+                     WHERE tenant = ?1 AND signal != 'metrics' AND canonical = 0 AND body IS NOT NULL
+                       AND received_unix_nano >= ?2
+                       AND id IN (SELECT request_id FROM request_sessions
+                                  WHERE tenant = ?1 AND session_id IN (SELECT value FROM json_each(?3)))
+                     ORDER BY id DESC LIMIT ?4",
+                )
+                .map_err(|cause| self.error(cause))?;
+            let rows = stmt
+                .query_map(params![tenant, since_unix_nano as i64, sessions_json, limit as i64], |row| {
+                    Ok((row.get::<_, i64>(0)?, usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0)))
+                })
+                .map_err(|cause| self.error(cause))?;
+            rows.collect::<Result<_, _>>().map_err(|cause| self.error(cause))?
+        };
+        // Newest first, until the item budget is spent: bodies past the budget are never read.
         let mut stmt = self
             .tx
-            .prepare_cached(
-                "SELECT id, signal, encoding, content_encoding, body, received_unix_nano FROM requests
-                 WHERE tenant = ?1 AND signal != 'metrics' AND canonical = 0 AND body IS NOT NULL
-                   AND received_unix_nano >= ?2
-                   AND id IN (SELECT request_id FROM request_sessions
-                              WHERE tenant = ?1 AND session_id IN (SELECT value FROM json_each(?3)))
-                 ORDER BY id DESC LIMIT ?4",
-            )
-            .map_err(|cause| self.error(cause))?;
-        let rows = stmt
-            .query_map(params![tenant, since_unix_nano as i64, sessions_json, limit as i64], |row| {
-                Ok(WindowRequest {
-                    id: row.get(0)?,
-                    signal: row.get(1)?,
-                    encoding: row.get(2)?,
-                    gzip: row.get::<_, Option<String>>(3)?.as_deref() == Some("gzip"),
-                    body: row.get(4)?,
-                    received_unix_nano: row.get::<_, i64>(5)? as u64,
-                })
-            })
+            .prepare_cached("SELECT signal, encoding, content_encoding, body, received_unix_nano FROM requests WHERE id = ?1")
             .map_err(|cause| self.error(cause))?;
         let mut res = Vec::new();
-        for row in rows {
-            res.push(row.map_err(|cause| self.error(cause))?);
+        let mut total_items = 0usize;
+        for (id, items) in candidates {
+            total_items = total_items.saturating_add(items);
+            if total_items > max_items {
+                break;
+            }
+            let request = stmt
+                .query_row([id], |row| {
+                    Ok(WindowRequest {
+                        id,
+                        signal: row.get(0)?,
+                        encoding: row.get(1)?,
+                        gzip: row.get::<_, Option<String>>(2)?.as_deref() == Some("gzip"),
+                        body: row.get(3)?,
+                        received_unix_nano: row.get::<_, i64>(4)? as u64,
+                        items,
+                    })
+                })
+                .map_err(|cause| self.error(cause))?;
+            res.push(request);
         }
         res.reverse();
         Ok(res)
@@ -673,8 +701,13 @@ impl StoreTx<'_> {
     }
 
     /// Replaces the records of an earlier request (normalized again with later requests of
-    /// its sessions).
-    pub fn replace_records(&self, request_id: i64, tenant: &str, records: &[NewRecord]) -> Result<(), StoreError> {
+    /// its sessions) when they differ from the stored ones; returns whether they did. Most
+    /// revisions change nothing (a new request rarely completes an earlier one), and reading
+    /// is much cheaper than deleting and inserting rows with their indexes.
+    pub fn replace_records(&self, request_id: i64, tenant: &str, records: &[NewRecord]) -> Result<bool, StoreError> {
+        if self.stored_records(request_id)? == records {
+            return Ok(false);
+        }
         let _ = self
             .tx
             .execute("DELETE FROM records WHERE request_id = ?1", [request_id])
@@ -682,8 +715,33 @@ impl StoreTx<'_> {
         self.insert_records(request_id, tenant, records)?;
         self.tx
             .execute("UPDATE requests SET records = ?2 WHERE id = ?1", params![request_id, records.len() as i64])
-            .map(|_| ())
+            .map(|_| true)
             .map_err(|cause| self.error(cause))
+    }
+
+    /// The stored records of a request, in order, as they were inserted.
+    fn stored_records(&self, request_id: i64) -> Result<Vec<NewRecord>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT kind, vendor, session_id, parent_session_id, resumed_from_session_id, time_unix_nano, record
+                 FROM records WHERE request_id = ?1 ORDER BY seq",
+            )
+            .map_err(|cause| self.error(cause))?;
+        let rows = stmt
+            .query_map([request_id], |row| {
+                Ok(NewRecord {
+                    kind: row.get(0)?,
+                    vendor: row.get(1)?,
+                    session_id: row.get(2)?,
+                    parent_session_id: row.get(3)?,
+                    resumed_from_session_id: row.get(4)?,
+                    time_unix_nano: row.get::<_, Option<i64>>(5)?.map(|it| it as u64),
+                    json: row.get(6)?,
+                })
+            })
+            .map_err(|cause| self.error(cause))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|cause| self.error(cause))
     }
 
     /// Inserts the records of a request.
@@ -783,5 +841,89 @@ impl StoreTx<'_> {
     pub fn commit(self) -> Result<(), StoreError> {
         let path = self.path;
         self.tx.commit().map_err(|cause| StoreError::Sqlite { path, cause })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request<'a>(sha: &'a str, items: usize, received_unix_nano: u64) -> NewRequest<'a> {
+        NewRequest {
+            tenant: "t",
+            received_unix_nano,
+            transport: "http",
+            method: "POST",
+            path: "/v1/logs",
+            signal: "logs",
+            encoding: "json",
+            content_encoding: None,
+            headers_json: "{}",
+            body: Some(b"{}"),
+            body_sha256: sha,
+            items,
+            rejected: 0,
+            message: None,
+            canonical: false,
+        }
+    }
+
+    fn record(json: &str) -> NewRecord {
+        NewRecord {
+            kind: "llm_call".to_owned(),
+            vendor: "claude_code".to_owned(),
+            session_id: Some("s".to_owned()),
+            parent_session_id: None,
+            resumed_from_session_id: None,
+            time_unix_nano: Some(1),
+            json: json.to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_merge_window_stops_at_its_item_budget_newest_first() {
+        let dir = std::env::temp_dir().join(format!("codetel-store-window-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut store = Store::open(&dir.join("codetel.db")).expect("open");
+        let tx = store.transaction().expect("transaction");
+        let mut ids = Vec::new();
+        for (n, items) in [(0, 30), (1, 50), (2, 40), (3, 40)] {
+            let sha = format!("sha{n}");
+            let id = tx.insert_request(&request(&sha, items, 1000 + n), 0).expect("insert");
+            tx.insert_request_sessions(id, "t", &["s".to_owned()]).expect("sessions");
+            ids.push(id);
+        }
+        let sessions = ["s".to_owned()];
+        let all = tx.window_requests("t", &sessions, 0, 256, 1_000).expect("window");
+        assert_eq!(all.iter().map(|it| it.id).collect::<Vec<_>>(), ids, "oldest first, all within budget");
+        // 40 + 40 fit in 100, the next (50) does not: the window is the two newest.
+        let bounded = tx.window_requests("t", &sessions, 0, 256, 100).expect("window");
+        assert_eq!(bounded.iter().map(|it| it.id).collect::<Vec<_>>(), ids[2..].to_vec());
+        assert_eq!(bounded.iter().map(|it| it.items).sum::<usize>(), 80);
+        let none = tx.window_requests("t", &sessions, 0, 256, 39).expect("window");
+        assert!(none.is_empty(), "a newest request over budget leaves the window empty: {none:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn replacing_records_with_equal_ones_writes_nothing() {
+        let dir = std::env::temp_dir().join(format!("codetel-store-replace-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut store = Store::open(&dir.join("codetel.db")).expect("open");
+        let tx = store.transaction().expect("transaction");
+        let id = tx.insert_request(&request("sha", 2, 1), 2).expect("insert");
+        let first = vec![record("{\"a\":1}"), record("{\"b\":2}")];
+        tx.insert_records(id, "t", &first).expect("records");
+        assert!(!tx.replace_records(id, "t", &first).expect("replace"), "equal records: unchanged");
+        assert_eq!(tx.stored_records(id).expect("read"), first);
+        let revised = vec![record("{\"a\":1}"), record("{\"b\":3}")];
+        assert!(tx.replace_records(id, "t", &revised).expect("replace"), "a changed record: replaced");
+        assert_eq!(tx.stored_records(id).expect("read"), revised);
+        let fewer = vec![record("{\"a\":1}")];
+        assert!(tx.replace_records(id, "t", &fewer).expect("replace"));
+        assert_eq!(tx.stored_records(id).expect("read"), fewer);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,10 +4,14 @@
 //! port on 127.0.0.1), or uses one already running (`--url`), then keeps `--connections`
 //! keep-alive connections busy for `--seconds`, each posting `/v1/logs` requests of exactly
 //! `--batch` log records. The records are the corpus's real log records (every vendor),
-//! re-timed so that no two bodies are equal and spread over `--sessions` session ids so the
-//! collector sees many sessions, as a shared collector does; bodies are encoded by the
-//! client threads as they go (that work shares the machine with the collector). A request counts once its 200 arrives, which the collector sends
-//! only after the transaction holding it committed; `partialSuccess.rejectedLogRecords` is
+//! re-timed so that no two bodies are equal. Request n comes from session n mod `--sessions`:
+//! every session id codetel reads in a record is replaced, and each session gets its own
+//! `service.instance.id`, as separate CLI processes have, so the collector sees many
+//! sessions, as a shared collector does (`--sessions 1` is the adversarial case: one session
+//! sending everything, the merge window always full). Bodies are encoded by the client
+//! threads as they go (that work shares the machine with the collector). A request counts
+//! once its 200 arrives, which the collector sends only after the transaction holding it
+//! committed; `partialSuccess.rejectedLogRecords` is
 //! subtracted from the accepted records.
 //!
 //! Prints accepted records/s, request latency (p50, p99, max), errors, and the collector's
@@ -25,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use codetel::capture::{self, Input};
-use codetel::otlp::{encode, AnyValue, Encoding, ExportRequest, LogRecord, Resource, ResourceLogs, Scope, ScopeLogs};
+use codetel::otlp::{encode, AnyValue, Encoding, ExportRequest, KeyValue, LogRecord, Resource, ResourceLogs, Scope, ScopeLogs};
 use prost::Message as _;
 
 /// What `cargo xtask load` was asked to do.
@@ -138,12 +142,30 @@ fn corpus_records(corpus: &Path) -> Result<Vec<(Resource, Scope, LogRecord)>> {
     for input in capture::discover(corpus)? {
         let Input::Dir(dir) = input else { continue };
         let capture = capture::Capture::load_dir(&dir)?;
+        // The session ids as codetel reads them, wherever the CLI put them (attributes of any
+        // spelling, ids embedded in other values): each becomes a marker that `body` turns
+        // into the session of the request being sent.
+        let options = codetel::normalize::Options::new(codetel::schema::CaptureMode::MetadataOnly);
+        let mut session_ids: Vec<String> = codetel::normalize::normalize(&capture, &options)
+            .records
+            .into_iter()
+            .filter_map(|it| it.session_id)
+            .filter(|it| it.len() >= 8)
+            .collect();
+        session_ids.sort();
+        session_ids.dedup();
         for request in capture.requests {
             let ExportRequest::Logs(resources) = request.decoded.request else { continue };
             for resource_logs in resources {
                 for scope_logs in resource_logs.scope_logs {
-                    for record in scope_logs.log_records {
-                        res.push((resource_logs.resource.clone(), scope_logs.scope.clone(), record));
+                    for mut record in scope_logs.log_records {
+                        let mut resource = resource_logs.resource.clone();
+                        mark_sessions(&mut resource.attributes, &session_ids);
+                        mark_sessions(&mut record.attributes, &session_ids);
+                        if let Some(body) = &mut record.body {
+                            mark_value(body, &session_ids);
+                        }
+                        res.push((resource, scope_logs.scope.clone(), record));
                     }
                 }
             }
@@ -155,15 +177,53 @@ fn corpus_records(corpus: &Path) -> Result<Vec<(Resource, Scope, LogRecord)>> {
     Ok(res)
 }
 
-/// Points a session-id attribute at session `n`, keeping the value's shape.
-fn set_session(attributes: &mut [codetel::otlp::KeyValue], n: usize) {
+/// Stands for the session id in templates.
+const SESSION_MARKER: &str = "codetel-load-session";
+
+fn mark_sessions(attributes: &mut [KeyValue], session_ids: &[String]) {
     for attribute in attributes {
-        let key = attribute.key.as_str();
-        if key.ends_with("session.id") || key.ends_with("conversation.id") || key == "session_id" {
-            if let AnyValue::String(value) = &mut attribute.value {
-                *value = format!("load-{n:06}-{}", &value[..value.len().min(8)]);
+        mark_value(&mut attribute.value, session_ids);
+    }
+}
+
+fn mark_value(value: &mut AnyValue, session_ids: &[String]) {
+    match value {
+        AnyValue::String(text) => {
+            for id in session_ids {
+                if text.contains(id.as_str()) {
+                    *text = text.replace(id.as_str(), SESSION_MARKER);
+                }
             }
         }
+        AnyValue::Array(values) => values.iter_mut().for_each(|it| mark_value(it, session_ids)),
+        AnyValue::KvList(pairs) => mark_sessions(pairs, session_ids),
+        _ => {}
+    }
+}
+
+/// Puts session `n` where a template has the marker.
+fn set_session(attributes: &mut [KeyValue], n: usize) {
+    for attribute in attributes {
+        set_session_value(&mut attribute.value, n);
+    }
+}
+
+fn set_session_value(value: &mut AnyValue, n: usize) {
+    match value {
+        AnyValue::String(text) if text.contains(SESSION_MARKER) => *text = text.replace(SESSION_MARKER, &format!("load-session-{n:08}")),
+        AnyValue::Array(values) => values.iter_mut().for_each(|it| set_session_value(it, n)),
+        AnyValue::KvList(pairs) => set_session(pairs, n),
+        _ => {}
+    }
+}
+
+/// Makes a resource the resource of CLI process `n`: its own `service.instance.id`, as
+/// separate processes have, so records that name no session are tied to their own sender.
+fn set_instance(resource: &mut Resource, n: usize) {
+    let value = AnyValue::String(format!("load-instance-{n:08}"));
+    match resource.attributes.iter_mut().find(|it| it.key == "service.instance.id") {
+        Some(attribute) => attribute.value = value,
+        None => resource.attributes.push(KeyValue { key: "service.instance.id".to_owned(), value }),
     }
 }
 
@@ -176,16 +236,13 @@ fn build_requests(corpus: &Path, config: &LoadConfig) -> Result<Vec<ExportReques
     let mut requests = Vec::with_capacity(n_requests);
     let mut next = 0usize;
     for index in 0..n_requests {
-        let session = index % config.sessions.max(1);
         let mut resources: Vec<ResourceLogs> = Vec::new();
         for offset in 0..config.batch {
             let (resource, scope, record) = &records[next % records.len()];
             next += 1;
             let mut record = record.clone();
             record.time_unix_nano = base_time + (index * config.batch + offset) as u64 * 1_000_000;
-            set_session(&mut record.attributes, session);
-            let mut resource = resource.clone();
-            set_session(&mut resource.attributes, session);
+            let resource = resource.clone();
             // Consecutive records of one resource and scope share an envelope, as exporters batch.
             match resources.last_mut() {
                 Some(last) if last.resource == resource && last.scope_logs.last().is_some_and(|it| it.scope == *scope) => {
@@ -208,12 +265,23 @@ fn build_requests(corpus: &Path, config: &LoadConfig) -> Result<Vec<ExportReques
 /// The `sequence`-th request body: a template with its record times moved past every earlier
 /// request's, so no two bodies are equal (the collector acknowledges a byte-identical retry
 /// without storing it again, which would measure nothing).
-fn body(templates: &[ExportRequest], sequence: usize, batch: usize, encoding: Encoding) -> Vec<u8> {
+fn body(templates: &[ExportRequest], sequence: usize, batch: usize, sessions: usize, encoding: Encoding) -> Vec<u8> {
     let mut request = templates[sequence % templates.len()].clone();
     let shift = (sequence / templates.len()) as u64 * (templates.len() * batch) as u64 * 1_000_000;
+    // Requests take turns over every session, whatever the number of templates: request n
+    // comes from session n mod `sessions`, as if that many CLIs each sent a batch in turn.
+    let session = sequence % sessions.max(1);
     if let ExportRequest::Logs(resources) = &mut request {
-        for record in resources.iter_mut().flat_map(|it| &mut it.scope_logs).flat_map(|it| &mut it.log_records) {
-            record.time_unix_nano += shift;
+        for resource_logs in resources.iter_mut() {
+            set_session(&mut resource_logs.resource.attributes, session);
+            set_instance(&mut resource_logs.resource, session);
+            for record in resource_logs.scope_logs.iter_mut().flat_map(|it| &mut it.log_records) {
+                record.time_unix_nano += shift;
+                set_session(&mut record.attributes, session);
+                if let Some(body) = &mut record.body {
+                    set_session_value(body, session);
+                }
+            }
         }
     }
     match encoding {
@@ -333,12 +401,12 @@ fn drive(config: &LoadConfig, address: SocketAddr, templates: &[ExportRequest], 
     let mut threads = Vec::new();
     for _ in 0..config.connections {
         let (templates, next, stop) = (Arc::clone(&templates), Arc::clone(&next), Arc::clone(&stop));
-        let (encoding, batch) = (config.encoding, config.batch);
+        let (encoding, batch, sessions) = (config.encoding, config.batch, config.sessions);
         threads.push(std::thread::spawn(move || {
             let mut res = ThreadResult::default();
             let mut connection = None;
             while !stop.load(Ordering::Relaxed) {
-                let body = body(&templates, next.fetch_add(1, Ordering::Relaxed), batch, encoding);
+                let body = body(&templates, next.fetch_add(1, Ordering::Relaxed), batch, sessions, encoding);
                 if connection.is_none() {
                     connection = Connection::open(address).ok();
                 }
