@@ -42,7 +42,7 @@ use codetel::schema::CaptureMode;
 use self::seeds::VendorSeed;
 
 /// Cases per property and vendor when `PROPTEST_CASES` is not set.
-pub const DEFAULT_CASES: u32 = 10;
+pub const DEFAULT_CASES: u32 = 32;
 
 /// The generator seed when `PROPTEST_RNG_SEED` is not set.
 pub const DEFAULT_SEED: u64 = 0x00c0_de7e_1e5e;
