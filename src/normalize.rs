@@ -228,6 +228,10 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
     for (vendor, report) in &reports {
         privacy_findings(vendor, report, &mut out.findings);
     }
+    // Findings and accounting reasons quote names (an unknown event name, a conflicting
+    // `service.name`), which are metadata but can hold a secret like any string: scrubbed in
+    // every mode, as records are.
+    scrub_findings(&mut out.findings);
 
     for item in &items {
         let vendor = vendor_of.get(&item.id).copied().unwrap_or(UNKNOWN_VENDOR);
@@ -237,10 +241,12 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
             Some(Outcome::Normalized) => counts.normalized += 1,
             Some(Outcome::Ignored(reason)) => {
                 counts.ignored += 1;
+                let reason = privacy::scrub_text(reason, &mut privacy::SecretCounts::default());
                 *out.accounting.reasons.entry(format!("ignored: {reason}")).or_default() += 1;
             }
             Some(Outcome::Rejected(reason)) => {
                 counts.rejected += 1;
+                let reason = privacy::scrub_text(reason, &mut privacy::SecretCounts::default());
                 *out.accounting.reasons.entry(format!("rejected: {reason}")).or_default() += 1;
             }
             None => {
@@ -274,6 +280,23 @@ fn resource_field(signal: crate::otlp::Signal) -> &'static str {
         crate::otlp::Signal::Logs => "resourceLogs",
         crate::otlp::Signal::Metrics => "resourceMetrics",
         crate::otlp::Signal::Traces => "resourceSpans",
+    }
+}
+
+fn scrub_findings(findings: &mut [Finding]) {
+    let mut found = privacy::SecretCounts::default();
+    let mut scrub = |text: &mut String| {
+        if let std::borrow::Cow::Owned(clean) = privacy::scrub_text(text, &mut found) {
+            *text = clean;
+        }
+    };
+    for finding in findings {
+        scrub(&mut finding.message);
+        if let Some(location) = &mut finding.location {
+            scrub(&mut location.file);
+            scrub(&mut location.locator);
+            scrub(&mut location.field);
+        }
     }
 }
 

@@ -136,7 +136,9 @@ fn pattern_specs() -> Vec<PatternSpec> {
             ),
             always,
         ),
-        spec(SecretKind::AnthropicApiKey, r"(?-u:\b)sk-ant-[A-Za-z0-9_-]{20,}", always),
+        // No word boundary in front: `sk-ant-` and 20 key characters are distinctive enough,
+        // and a key glued to an identifier (`leak_sk-ant-…`, `TOKEN_sk-ant-…`) is still a key.
+        spec(SecretKind::AnthropicApiKey, r"sk-ant-[A-Za-z0-9_-]{20,}", always),
         spec(
             SecretKind::OpenaiApiKey,
             r"(?-u:\b)sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",

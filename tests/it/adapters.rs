@@ -211,3 +211,34 @@ fn tool_arguments_yield_command_and_path_whatever_the_vendor_calls_them() {
         assert_eq!(text(attr::FILE_PATH), path, "{arguments}");
     }
 }
+
+#[test]
+fn a_secret_in_a_name_is_scrubbed_from_findings_and_reasons_in_every_mode() {
+    // Names are metadata and findings quote them (`unknown_event_name`), so a secret that an
+    // exporter put into an event name or `service.name` must be scrubbed there as in records.
+    let secret = "sk-ant-api03-Zm9vYmFyYmF6cXV4cXV1eHh5enp5MTIzNDU2Nzg5MA";
+    let body = claude_logs(
+        vec![kv("service.name", serde_json::json!({ "stringValue": format!("claude-code {secret}") }))],
+        vec![serde_json::json!({
+            "timeUnixNano": "1795270362077000000",
+            "attributes": [
+                kv("event.name", serde_json::json!({ "stringValue": format!("leak_{secret}") })),
+                kv("session.id", serde_json::json!({ "stringValue": "s-1" })),
+            ],
+        })],
+    );
+    for mode in [CaptureMode::Minimal, CaptureMode::MetadataOnly, CaptureMode::Full] {
+        let output = check(Signal::Logs, body.clone(), mode);
+        assert!(
+            output.findings.iter().any(|it| it.id == "unknown_event_name"),
+            "the unknown name is reported: {:?}",
+            output.findings
+        );
+        let findings = serde_json::to_string(&output.findings).expect("JSON");
+        assert!(!findings.contains(secret), "{mode:?}: secret in findings: {findings}");
+        let reasons = format!("{:?}", output.accounting.reasons);
+        assert!(!reasons.contains(secret), "{mode:?}: secret in reasons: {reasons}");
+        let records = serde_json::to_string(&output.records).expect("JSON");
+        assert!(!records.contains(secret), "{mode:?}: secret in records: {records}");
+    }
+}
