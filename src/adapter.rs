@@ -441,6 +441,24 @@ pub fn any_to_json(value: &AnyValue) -> serde_json::Value {
     }
 }
 
+/// Converts plain JSON back to a wire value (integers stay integers, `null` is empty): the
+/// way back of [`any_to_json`], for canonical values that carry JSON.
+pub fn json_to_any(json: &serde_json::Value) -> AnyValue {
+    match json {
+        serde_json::Value::Null => AnyValue::Empty,
+        serde_json::Value::Bool(it) => AnyValue::Bool(*it),
+        serde_json::Value::Number(number) => match number.as_i64() {
+            Some(it) => AnyValue::Int(it),
+            None => AnyValue::Double(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(it) => AnyValue::String(it.clone()),
+        serde_json::Value::Array(items) => AnyValue::Array(items.iter().map(json_to_any).collect()),
+        serde_json::Value::Object(map) => AnyValue::KvList(
+            map.iter().map(|(key, value)| KeyValue { key: key.clone(), value: json_to_any(value) }).collect(),
+        ),
+    }
+}
+
 /// Reads an integer sent as an int, an integral double or a decimal string (`"51"`).
 pub fn as_i64(value: &AnyValue) -> Option<i64> {
     match value {

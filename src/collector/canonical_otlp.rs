@@ -163,8 +163,8 @@ pub fn value_to_any(value: &Value) -> AnyValue {
             kv("length", AnyValue::Int(it.length as i64)),
         ]),
         Value::Json(json) => match value.bytes_len() {
-            Some(_) => bytes_of(json).map(AnyValue::Bytes).unwrap_or_else(|| json_to_any(json)),
-            None => json_to_any(json),
+            Some(_) => bytes_of(json).map(AnyValue::Bytes).unwrap_or_else(|| crate::adapter::json_to_any(json)),
+            None => crate::adapter::json_to_any(json),
         },
     }
 }
@@ -173,22 +173,6 @@ fn bytes_of(json: &serde_json::Value) -> Option<Vec<u8>> {
     use base64::Engine as _;
     let encoded = json.get(Value::BYTES_KEY)?.as_str()?;
     base64::engine::general_purpose::STANDARD.decode(encoded).ok()
-}
-
-fn json_to_any(json: &serde_json::Value) -> AnyValue {
-    match json {
-        serde_json::Value::Null => AnyValue::Empty,
-        serde_json::Value::Bool(it) => AnyValue::Bool(*it),
-        serde_json::Value::Number(it) => match it.as_i64() {
-            Some(int) => AnyValue::Int(int),
-            None => AnyValue::Double(it.as_f64().unwrap_or(f64::NAN)),
-        },
-        serde_json::Value::String(it) => AnyValue::String(it.clone()),
-        serde_json::Value::Array(values) => AnyValue::Array(values.iter().map(json_to_any).collect()),
-        serde_json::Value::Object(map) => {
-            AnyValue::KvList(map.iter().map(|(key, value)| kv(key, json_to_any(value))).collect())
-        }
-    }
 }
 
 /// The wire types a redacted value can name, as the static strings the schema uses.

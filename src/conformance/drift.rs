@@ -32,7 +32,7 @@ use crate::capture::Capture;
 use crate::finding::Level;
 use crate::normalize::{self, Options, Output};
 use crate::otlp::{ExportRequest, KeyValue, MetricData};
-use crate::schema::{CanonicalRecord, CaptureMode, RecordKind, Value};
+use crate::schema::{CanonicalRecord, CaptureMode, RecordKind};
 
 use super::coverage::log_name;
 use super::report::{level_name, FailOn};
@@ -598,7 +598,7 @@ pub fn record_shapes(records: &[CanonicalRecord]) -> BTreeMap<String, Shape> {
         shape.records += 1;
         for (key, value) in &record.attributes {
             if *key != crate::schema::attributes::CAPTURE_MODE {
-                let _ = shape.keys.insert(format!("{key}:{}", value_type(value)));
+                let _ = shape.keys.insert(format!("{key}:{}", value.type_name()));
             }
         }
         shape.vendor_keys.extend(record.vendor_attributes.keys().map(|key| format!("vendor {key}")));
@@ -636,18 +636,6 @@ pub fn shape_diff(before: &BTreeMap<String, Shape>, after: &BTreeMap<String, Sha
         }
     }
     lines
-}
-
-fn value_type(value: &Value) -> &'static str {
-    match value {
-        Value::Str(_) => "string",
-        Value::Int(_) => "int",
-        Value::Double(_) => "double",
-        Value::Bool(_) => "bool",
-        Value::StrList(_) => "string[]",
-        Value::Json(_) => "json",
-        Value::Redacted(_) => "redacted",
-    }
 }
 
 /// Names the adapter reported unknown in a version (`unknown_*_name` findings), as keys.

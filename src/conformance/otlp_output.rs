@@ -34,25 +34,11 @@ pub fn value_to_any(value: &Value) -> AnyValue {
         Value::Double(it) => AnyValue::Double(*it),
         Value::Bool(it) => AnyValue::Bool(*it),
         Value::StrList(items) => AnyValue::Array(items.iter().cloned().map(AnyValue::String).collect()),
-        Value::Json(json) => json_to_any(json),
+        Value::Json(json) => crate::adapter::json_to_any(json),
         Value::Redacted(redacted) => AnyValue::KvList(vec![
             kv("redacted", AnyValue::String(redacted.redacted.to_owned())),
             kv("length", AnyValue::Int(redacted.length as i64)),
         ]),
-    }
-}
-
-fn json_to_any(json: &serde_json::Value) -> AnyValue {
-    match json {
-        serde_json::Value::Null => AnyValue::Empty,
-        serde_json::Value::Bool(it) => AnyValue::Bool(*it),
-        serde_json::Value::Number(number) => match number.as_i64() {
-            Some(it) => AnyValue::Int(it),
-            None => AnyValue::Double(number.as_f64().unwrap_or(f64::NAN)),
-        },
-        serde_json::Value::String(it) => AnyValue::String(it.clone()),
-        serde_json::Value::Array(items) => AnyValue::Array(items.iter().map(json_to_any).collect()),
-        serde_json::Value::Object(map) => AnyValue::KvList(map.iter().map(|(key, value)| kv(key, json_to_any(value))).collect()),
     }
 }
 

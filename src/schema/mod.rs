@@ -201,6 +201,20 @@ pub struct CanonicalRecord {
 }
 
 impl Value {
+    /// The type name the schema tables use (`string`, `int`, `double`, `bool`, `string[]`,
+    /// `json`), or `redacted` for a value the privacy layer reduced.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::Int(_) => "int",
+            Value::Double(_) => "double",
+            Value::Bool(_) => "bool",
+            Value::StrList(_) => "string[]",
+            Value::Json(_) => "json",
+            Value::Redacted(_) => "redacted",
+        }
+    }
+
     /// The one key of the JSON object that carries an OTLP `bytesValue` inside a [`Value::Json`].
     pub const BYTES_KEY: &'static str = "bytesValue";
 

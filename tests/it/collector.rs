@@ -7,7 +7,7 @@ mod auth;
 mod corpus_replay;
 mod forward;
 mod grpc;
-mod harness;
+pub mod harness;
 mod http_rules;
 mod process;
 mod sessions;

@@ -45,18 +45,6 @@ pub(crate) fn has_type(value: &Value, ty: &str) -> bool {
     }
 }
 
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Str(_) => "string",
-        Value::Int(_) => "int",
-        Value::Double(_) => "double",
-        Value::Bool(_) => "bool",
-        Value::StrList(_) => "string[]",
-        Value::Json(_) => "json",
-        Value::Redacted(_) => "redacted",
-    }
-}
-
 /// CA-SCHEMA-002.
 pub(super) fn declared_types(run: &CaptureRun<'_>) -> Vec<Observation> {
     let mut res = Vec::new();
@@ -67,7 +55,7 @@ pub(super) fn declared_types(run: &CaptureRun<'_>) -> Vec<Observation> {
                 res.push(about(
                     record,
                     key,
-                    format!("`{}` has `{key}` as {}, the schema says {}", describe(record), type_name(value), spec.ty),
+                    format!("`{}` has `{key}` as {}, the schema says {}", describe(record), value.type_name(), spec.ty),
                 ));
             }
         }

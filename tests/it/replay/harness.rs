@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use codetel::collector::{self, Config, Running};
+use codetel::collector::Running;
 use codetel::replay::{self, Options, ReplayCapture, RetryPolicy, Transport};
 
+use crate::collector::harness as collector_harness;
 use crate::support::root;
 
 /// A fresh, empty folder under the target directory.
@@ -23,28 +24,14 @@ pub fn temp_dir(name: &str) -> PathBuf {
 
 /// Starts a reference collector on 127.0.0.1:0 (HTTP, and gRPC when asked) in `dir`.
 pub async fn collector(dir: &Path, grpc: bool) -> Running {
-    let mut config = Config::new(dir.join("codetel.db"));
-    config.http = Some(([127, 0, 0, 1], 0).into());
+    let mut config = collector_harness::config(dir);
     if grpc {
         config.grpc = Some(([127, 0, 0, 1], 0).into());
     }
-    match collector::start(config).await {
-        Ok(it) => it,
-        Err(error) => panic!("collector did not start: {error}"),
-    }
+    collector_harness::serve(config).await
 }
 
-/// `http://127.0.0.1:PORT` of a running collector.
-pub fn base(running: &Running) -> String {
-    format!("http://{}", running.http_addr.expect("HTTP is on"))
-}
-
-/// Stops a collector, failing the test on a shutdown error.
-pub async fn stop(running: Running) {
-    if let Err(error) = running.shutdown().await {
-        panic!("shutdown failed: {error}");
-    }
-}
+pub use crate::collector::harness::{base, stop};
 
 /// A Claude Code 2.1.321 capture folder of the corpus.
 pub fn claude(scenario: &str) -> PathBuf {
