@@ -880,12 +880,14 @@ mod tests {
         }
     }
 
+    /// A store in SQLite's memory database: the same schema and statements, no files.
+    fn in_memory() -> Store {
+        Store::open(Path::new(":memory:")).expect("open an in-memory store")
+    }
+
     #[test]
     fn the_merge_window_stops_at_its_item_budget_newest_first() {
-        let dir = std::env::temp_dir().join(format!("codetel-store-window-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut store = Store::open(&dir.join("codetel.db")).expect("open");
+        let mut store = in_memory();
         let tx = store.transaction().expect("transaction");
         let mut ids = Vec::new();
         for (n, items) in [(0, 30), (1, 50), (2, 40), (3, 40)] {
@@ -903,15 +905,11 @@ mod tests {
         assert_eq!(bounded.iter().map(|it| it.items).sum::<usize>(), 80);
         let none = tx.window_requests("t", &sessions, 0, 256, 39).expect("window");
         assert!(none.is_empty(), "a newest request over budget leaves the window empty: {none:?}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn replacing_records_with_equal_ones_writes_nothing() {
-        let dir = std::env::temp_dir().join(format!("codetel-store-replace-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut store = Store::open(&dir.join("codetel.db")).expect("open");
+        let mut store = in_memory();
         let tx = store.transaction().expect("transaction");
         let id = tx.insert_request(&request("sha", 2, 1), 2).expect("insert");
         let first = vec![record("{\"a\":1}"), record("{\"b\":2}")];
@@ -924,6 +922,5 @@ mod tests {
         let fewer = vec![record("{\"a\":1}")];
         assert!(tx.replace_records(id, "t", &fewer).expect("replace"));
         assert_eq!(tx.stored_records(id).expect("read"), fewer);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -2,7 +2,6 @@
 //! corpus captures loaded for replay, and fast replay options.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,12 +13,7 @@ use crate::support::root;
 
 /// A fresh, empty folder under the target directory.
 pub fn temp_dir(name: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay").join(format!("{name}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
+    collector_harness::temp_dir(&format!("replay-{name}"))
 }
 
 /// Starts a reference collector on 127.0.0.1:0 (HTTP, and gRPC when asked) in `dir`.
