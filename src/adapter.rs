@@ -213,13 +213,14 @@ pub fn in_content_order<'b, 'a>(items: &'b [Item<'a>]) -> Vec<&'b Item<'a>> {
     let mut ordered: Vec<&Item<'a>> = items.iter().collect();
     ordered.sort_by(|a, b| cheap_key(a).cmp(&cheap_key(b)).then_with(|| a.id.cmp(&b.id)));
     // Runs of equal times and ids (log records of one millisecond, say): ordered by their whole
-    // payload, written out once per item of a run, then by position only between equal items.
+    // payload, field by field, then by position only between equal items.
     let mut start = 0;
     while start < ordered.len() {
         let key = cheap_key(ordered[start]);
         let end = start + ordered[start..].iter().take_while(|it| cheap_key(it) == key).count();
         if end - start > 1 {
-            ordered[start..end].sort_by_cached_key(|it| (format!("{:?}", it.data), it.id));
+            ordered[start..end]
+                .sort_by(|a, b| crate::content_order::cmp_item_data(&a.data, &b.data).then_with(|| a.id.cmp(&b.id)));
         }
         start = end;
     }

@@ -10,6 +10,7 @@ pub mod adapters;
 pub mod capture;
 pub mod collector;
 pub mod conformance;
+pub mod content_order;
 pub mod detect;
 pub mod finding;
 pub mod inspect;
