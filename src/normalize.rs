@@ -5,7 +5,10 @@
 //! [`Accounting`] in which every input item (log record, data point, span) is normalized,
 //! ignored or rejected, and the three add up to the inputs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt};
 
 use serde::Serialize;
 
@@ -14,7 +17,8 @@ use crate::adapters;
 use crate::capture::Capture;
 use crate::detect;
 use crate::finding::{Finding, Level, Location};
-use crate::otlp::{KeyValue, MetricData, Temporality};
+use crate::content_order::cmp_any;
+use crate::otlp::{KeyValue, Temporality};
 use crate::privacy;
 use crate::schema::{attributes as attr, CanonicalRecord, CaptureMode, RecordKind, Value};
 
@@ -159,8 +163,8 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
         }
     }
 
-    let mut outcome: HashMap<ItemId, Outcome> = HashMap::new();
-    let mut vendor_of: HashMap<ItemId, &'static str> = HashMap::new();
+    let mut outcome: HashMap<ItemId, Outcome> = HashMap::with_capacity(items.len());
+    let mut vendor_of: HashMap<ItemId, &'static str> = HashMap::with_capacity(items.len());
     for (vendor, (adapter, vendor_items)) in &claimed {
         let normalized = adapter.normalize(vendor_items);
         for item in vendor_items {
@@ -233,21 +237,25 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
     // every mode, as records are.
     scrub_findings(&mut out.findings);
 
+    // Reasons repeat (one per ignored item, thousands per capture, a few distinct ones):
+    // counted first, scrubbed once each.
+    let mut reasons: HashMap<(bool, &str), usize> = HashMap::new();
     for item in &items {
         let vendor = vendor_of.get(&item.id).copied().unwrap_or(UNKNOWN_VENDOR);
-        let counts = out.accounting.by_vendor.entry(vendor.to_owned()).or_default();
+        let counts = match out.accounting.by_vendor.get_mut(vendor) {
+            Some(it) => it,
+            None => out.accounting.by_vendor.entry(vendor.to_owned()).or_default(),
+        };
         counts.inputs += 1;
         match outcome.get(&item.id) {
             Some(Outcome::Normalized) => counts.normalized += 1,
             Some(Outcome::Ignored(reason)) => {
                 counts.ignored += 1;
-                let reason = privacy::scrub_text(reason, &mut privacy::SecretCounts::default());
-                *out.accounting.reasons.entry(format!("ignored: {reason}")).or_default() += 1;
+                *reasons.entry((false, reason.as_str())).or_default() += 1;
             }
             Some(Outcome::Rejected(reason)) => {
                 counts.rejected += 1;
-                let reason = privacy::scrub_text(reason, &mut privacy::SecretCounts::default());
-                *out.accounting.reasons.entry(format!("rejected: {reason}")).or_default() += 1;
+                *reasons.entry((true, reason.as_str())).or_default() += 1;
             }
             None => {
                 // Unreachable by construction (every item gets an outcome above); counted
@@ -256,6 +264,11 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
                 *out.accounting.reasons.entry("rejected: no outcome".to_owned()).or_default() += 1;
             }
         }
+    }
+    for ((rejected, reason), n) in reasons {
+        let reason = privacy::scrub_text(reason, &mut privacy::SecretCounts::default());
+        let outcome = if rejected { "rejected" } else { "ignored" };
+        *out.accounting.reasons.entry(format!("{outcome}: {reason}")).or_default() += n;
     }
     let mut totals = Counts::default();
     for counts in out.accounting.by_vendor.values() {
@@ -384,8 +397,11 @@ fn add_metric_deltas(
     records: &mut [CanonicalRecord],
     by_id: &HashMap<ItemId, &Item<'_>>,
 ) -> BTreeMap<&'static str, usize> {
-    let mut streams: BTreeMap<(String, bool), Vec<usize>> = BTreeMap::new();
-    let mut resource_keys: HashMap<(u32, u32), String> = HashMap::new();
+    let mut streams: BTreeMap<StreamKey<'_>, Vec<usize>> = BTreeMap::new();
+    // The resource part of a key, once per resource group: its attributes sorted, interned so
+    // that equal resources of different requests (one CLI process, many exports) share it.
+    let mut resource_of_group: HashMap<(u32, u32), usize> = HashMap::new();
+    let mut resources: BTreeMap<SortedAttributes<'_>, usize> = BTreeMap::new();
     for (index, record) in records.iter().enumerate() {
         let Some(item) = record.item.and_then(|id| by_id.get(&id)) else { continue };
         let ItemData::Point { metric, point } = item.data else { continue };
@@ -397,11 +413,22 @@ fn add_metric_deltas(
             Some(Temporality::Cumulative) => true,
             _ => continue,
         };
-        let key = stream_key(&mut resource_keys, item, &metric.name, point.attributes(), &metric.data);
-        streams.entry((key, cumulative)).or_default().push(index);
+        let next = resources.len();
+        let resource = *resource_of_group
+            .entry((item.id.request, item.id.resource))
+            .or_insert_with(|| *resources.entry(SortedAttributes::new(&item.resource.attributes)).or_insert(next));
+        let key = StreamKey {
+            cumulative,
+            resource,
+            scope: &item.scope.name,
+            name: &metric.name,
+            kind: metric.data.kind_name(),
+            attributes: SortedAttributes::new(point.attributes()),
+        };
+        streams.entry(key).or_default().push(index);
     }
     let mut repeats: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for ((_, cumulative), indexes) in streams.iter_mut() {
+    for (StreamKey { cumulative, .. }, indexes) in streams.iter_mut() {
         indexes.sort_by(|a, b| {
             let ((time_a, start_a, value_a), (time_b, start_b, value_b)) =
                 (stream_point(&records[*a]), stream_point(&records[*b]));
@@ -475,26 +502,59 @@ fn value_order(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
     }
 }
 
-/// The stream a data point belongs to: its resource, scope, metric name and kind, and
-/// point attributes. `resource_keys` caches the resource part per resource group, which
-/// every point of the group shares (formatting it per point was the costliest step here).
-fn stream_key(
-    resource_keys: &mut HashMap<(u32, u32), String>,
-    item: &Item<'_>,
-    name: &str,
-    attributes: &[KeyValue],
-    data: &MetricData,
-) -> String {
-    let resource = resource_keys.entry((item.id.request, item.id.resource)).or_insert_with(|| {
-        let mut resource_attributes: Vec<String> =
-            item.resource.attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
-        resource_attributes.sort();
-        resource_attributes.join(",")
-    });
-    let mut point_attributes: Vec<String> = attributes.iter().map(|it| format!("{}={:?}", it.key, it.value)).collect();
-    point_attributes.sort();
-    format!("{resource}|{}|{name}|{}|{}", item.scope.name, data.kind_name(), point_attributes.join(","))
+/// The stream a data point belongs to: its resource, scope, metric name and kind, and point
+/// attributes (attribute lists compared as sets of key and value, whatever order they came in).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct StreamKey<'a> {
+    cumulative: bool,
+    /// The resource's index among the distinct resources seen.
+    resource: usize,
+    scope: &'a str,
+    name: &'a str,
+    kind: &'static str,
+    attributes: SortedAttributes<'a>,
 }
+
+/// Attributes sorted by key, then value, compared field by field (no text is written out).
+struct SortedAttributes<'a>(Vec<&'a KeyValue>);
+
+impl<'a> SortedAttributes<'a> {
+    fn new(attributes: &'a [KeyValue]) -> SortedAttributes<'a> {
+        let mut sorted: Vec<&KeyValue> = attributes.iter().collect();
+        sorted.sort_by(|a, b| cmp_key_value(a, b));
+        SortedAttributes(sorted)
+    }
+}
+
+fn cmp_key_value(a: &KeyValue, b: &KeyValue) -> Ordering {
+    a.key.cmp(&b.key).then_with(|| cmp_any(&a.value, &b.value))
+}
+
+impl Ord for SortedAttributes<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        for (a, b) in self.0.iter().zip(&other.0) {
+            let order = cmp_key_value(a, b);
+            if order.is_ne() {
+                return order;
+            }
+        }
+        self.0.len().cmp(&other.0.len())
+    }
+}
+
+impl PartialOrd for SortedAttributes<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortedAttributes<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for SortedAttributes<'_> {}
 
 fn subtract(value: &Value, previous: &Value) -> Option<Value> {
     match (value, previous) {
@@ -557,13 +617,18 @@ fn derive_sessions(records: &[CanonicalRecord]) -> Vec<CanonicalRecord> {
         }
         for key in COPIED {
             if let Some(value) = record.attributes.get(key) {
-                let candidate = (record.time_unix_nano.unwrap_or(u64::MAX), serde_json::to_string(value).unwrap_or_default());
-                let earlier = match acc.copied.get(key) {
-                    Some((time, text, _)) => candidate < (*time, text.clone()),
-                    None => true,
+                let time = record.time_unix_nano.unwrap_or(u64::MAX);
+                // The value is written out only to break a tie of times (most records are later).
+                let text = || serde_json::to_string(value).unwrap_or_default();
+                let candidate = match acc.copied.get(key) {
+                    Some((earliest, _, _)) if time > *earliest => None,
+                    Some((earliest, earliest_text, _)) if time == *earliest => {
+                        Some(text()).filter(|it| it < earliest_text)
+                    }
+                    _ => Some(text()),
                 };
-                if earlier {
-                    let _ = acc.copied.insert(key, (candidate.0, candidate.1, value.clone()));
+                if let Some(text) = candidate {
+                    let _ = acc.copied.insert(key, (time, text, value.clone()));
                 }
             }
         }

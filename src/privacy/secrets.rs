@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use base64::Engine as _;
 use regex::{Captures, Regex, RegexSet};
 use serde::Serialize;
@@ -222,13 +223,65 @@ struct Pattern {
 
 /// Every pattern, plus the set that tells in one scan which of them can match.
 struct Scrubber {
+    /// Substrings at least one of which every match of every pattern contains (ASCII case
+    /// folded): text without any of them is clean without running a regex.
+    literals: Option<AhoCorasick>,
     prefilter: RegexSet,
     patterns: Vec<Pattern>,
 }
 
+/// A necessary condition for each pattern of [`pattern_specs`], read off the pattern: the key
+/// prefixes, `-----BEGIN`, `://`, the auth schemes and every spelling of the secret names
+/// (`api[_-]?key` is three literals). Matched ASCII-case-insensitively, which covers every
+/// `(?i)` pattern for ASCII text; text with any non-ASCII character skips this step, since
+/// Unicode case folding lets `ſ` (U+017F) match `s` and the Kelvin sign match `k`.
+/// The test helper of this module checks, for every text the tests scrub, that whatever a
+/// pattern matches passes these literals.
+const REQUIRED_LITERALS: [&str; 31] = [
+    "-----begin",
+    "sk-",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "akia",
+    "asia",
+    "aiza",
+    "xox",
+    "eyj",
+    "://",
+    "bearer",
+    "basic",
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "access-key",
+    "privatekey",
+    "private_key",
+    "private-key",
+    "credential",
+];
+
+/// The remaining name spellings of [`SECRET_NAME_SUFFIXES`] (kept apart so the array above
+/// stays readable): `auth[_-]?key` and `authorization`.
+const REQUIRED_LITERALS_AUTH: [&str; 4] = ["authkey", "auth_key", "auth-key", "authorization"];
+
 impl Scrubber {
     fn compile() -> Result<Scrubber, regex::Error> {
         let specs = pattern_specs();
+        let literals = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(REQUIRED_LITERALS.iter().chain(&REQUIRED_LITERALS_AUTH))
+            .ok();
         let prefilter = RegexSet::new(specs.iter().map(|it| it.regex.as_str()))?;
         let mut patterns = Vec::with_capacity(specs.len());
         for spec in specs {
@@ -241,7 +294,17 @@ impl Scrubber {
                 .collect();
             patterns.push(Pattern { kind: spec.kind, regex, secret_groups, accept: spec.accept });
         }
-        Ok(Scrubber { prefilter, patterns })
+        Ok(Scrubber { literals, prefilter, patterns })
+    }
+}
+
+impl Scrubber {
+    /// False only when no pattern can match `text` (see [`REQUIRED_LITERALS`]).
+    fn may_match(&self, text: &str) -> bool {
+        match &self.literals {
+            Some(literals) if text.is_ascii() => literals.is_match(text),
+            _ => true,
+        }
     }
 }
 
@@ -279,6 +342,9 @@ pub fn scrub_text<'a>(text: &'a str, found: &mut SecretCounts) -> Cow<'a, str> {
     let Some(scrubber) = SCRUBBER.as_ref() else {
         return Cow::Borrowed(SCRUBBER_UNAVAILABLE);
     };
+    if !scrubber.may_match(text) {
+        return Cow::Borrowed(text);
+    }
     // `is_match` can stop at the first hit and allocates nothing: the cheap path for clean text.
     if !scrubber.prefilter.is_match(text) {
         return Cow::Borrowed(text);
@@ -424,9 +490,52 @@ mod tests {
     use super::*;
 
     fn scrub(text: &str) -> (String, SecretCounts) {
+        if let Some(scrubber) = SCRUBBER.as_ref() {
+            // The literal prefilter must never hide a match of any pattern.
+            assert!(
+                !scrubber.prefilter.is_match(text) || scrubber.may_match(text),
+                "a pattern matches {text:?} but none of the required literals is in it"
+            );
+        }
         let mut found = SecretCounts::new();
         let out = scrub_text(text, &mut found).into_owned();
         (out, found)
+    }
+
+    #[test]
+    fn the_literal_prefilter_passes_a_match_of_every_pattern_in_every_case() {
+        let Some(scrubber) = SCRUBBER.as_ref() else { panic!("the scrubber did not compile") };
+        let examples = [
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+            "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123",
+            "sk-proj-abcdefghijKLMNOP0123456789",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "github_pat_11ABCDEFG0123456789_abcdefghijk",
+            "AKIAIOSFODNN7EXAMPLE",
+            "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY0000",
+            "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+            "xoxb-1234567890-abcdefghij",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig",
+            "https://user:hunter2pass@example.com/x",
+            "Authorization: Bearer abc123def456ghi789",
+            "Basic dXNlcjpwYXNzd29yZA==",
+            r#"{"db_password": "hunter2"}"#,
+            r#"{\"api_key\": \"abc123\"}"#,
+            "DB_PASSPHRASE=hunter2 X_AUTH_KEY=abc AUTHKEY=x1 my-access-key=y2 privatekey=z3 credentials=c4",
+            "x-auth-key: a1b2c3d4e5f6g7h8 AUTHORIZATION: q1w2e3r4t5y6u7i8 passwd: 9o8i7u6y5t4r3e2w",
+        ];
+        for example in examples {
+            assert!(scrubber.prefilter.is_match(example), "not a match of any pattern: {example:?}");
+            for text in [example.to_owned(), example.to_ascii_uppercase(), example.to_ascii_lowercase()] {
+                assert!(!scrubber.prefilter.is_match(&text) || scrubber.may_match(&text), "prefilter hides {text:?}");
+            }
+        }
+        // Unicode case folding: `ſ` matches `s` under `(?i)`, so non-ASCII text is not prefiltered.
+        for folded in [r#"{"ſecret": "abc123"}"#, "x_ſecret=abc123", "DB_PAſSWORD=abc123"] {
+            assert!(scrubber.prefilter.is_match(folded), "{folded}");
+            assert!(scrubber.may_match(folded), "{folded}");
+        }
+        assert!(!scrubber.may_match("claude_code.api_request"));
     }
 
     #[test]
