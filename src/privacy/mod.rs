@@ -21,7 +21,7 @@
 
 pub mod secrets;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use serde::Serialize;
@@ -117,7 +117,7 @@ pub fn apply_all(mode: CaptureMode, records: &mut [CanonicalRecord]) -> PrivacyR
 }
 
 /// Each canonical key's class, for constant-time lookups (the schema table is a list).
-static CLASS_BY_KEY: LazyLock<HashMap<&'static str, Class>> =
+static CLASS_BY_KEY: LazyLock<foldhash::HashMap<&'static str, Class>> =
     LazyLock::new(|| attributes::ALL.iter().map(|it| (it.key, it.class)).collect());
 
 fn filter_canonical(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport) {
@@ -138,29 +138,84 @@ fn filter_canonical(mode: CaptureMode, record: &mut CanonicalRecord, report: &mu
 }
 
 fn filter_vendor(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport) {
-    let vendor_attributes = std::mem::take(&mut record.vendor_attributes);
-    for (key, value) in vendor_attributes {
-        let declared_metadata = record.vendor_metadata.contains(&key) && is_scalar(&value);
-        // The key survives in every mode but `minimal` (and in the report), so scrub it first.
-        let key = scrub_text(&key, &mut report.secrets_scrubbed).into_owned();
-        let kept = match mode {
-            CaptureMode::Full => Some(value),
-            CaptureMode::MetadataOnly if declared_metadata => Some(value),
-            CaptureMode::MetadataOnly => {
-                let reduced = reduce(value);
-                if reduced.changed {
-                    *report.vendor_attributes_reduced.entry(key.clone()).or_default() += 1;
-                }
-                Some(reduced.value)
+    // The key survives in every mode but `minimal` (and in the report), so it is scrubbed
+    // first. Keys almost never hold a secret: the map is rebuilt only when one does.
+    let scrubbed_keys: Vec<Option<String>> = record
+        .vendor_attributes
+        .keys()
+        .map(|key| match scrub_text(key, &mut report.secrets_scrubbed) {
+            std::borrow::Cow::Owned(scrubbed) => Some(scrubbed),
+            std::borrow::Cow::Borrowed(_) => None,
+        })
+        .collect();
+    if scrubbed_keys.iter().any(Option::is_some) {
+        let vendor_attributes = std::mem::take(&mut record.vendor_attributes);
+        for ((key, value), scrubbed) in vendor_attributes.into_iter().zip(scrubbed_keys) {
+            let declared_metadata = record.vendor_metadata.contains(&key) && is_scalar(&value);
+            let key = scrubbed.unwrap_or(key);
+            // A scrubbed key that collides with another keeps the first value, like JSON maps do.
+            if let Some(value) = filter_vendor_value(mode, &key, value, declared_metadata, report) {
+                record.vendor_attributes.entry(key).or_insert(value);
             }
-            CaptureMode::Minimal => {
-                *report.vendor_attributes_removed.entry(key.clone()).or_default() += 1;
-                None
+        }
+        return;
+    }
+    if mode == CaptureMode::Minimal {
+        for key in std::mem::take(&mut record.vendor_attributes).into_keys() {
+            count_key(&mut report.vendor_attributes_removed, key);
+        }
+        return;
+    }
+    if mode == CaptureMode::Full {
+        return;
+    }
+    for (key, value) in &mut record.vendor_attributes {
+        if record.vendor_metadata.contains(key) && is_scalar(value) {
+            continue;
+        }
+        let reduced = reduce(std::mem::replace(value, Value::Bool(false)));
+        *value = reduced.value;
+        if reduced.changed {
+            count_key_ref(&mut report.vendor_attributes_reduced, key);
+        }
+    }
+}
+
+/// What `mode` keeps of one vendor value (the slow path, for records with a scrubbed key).
+fn filter_vendor_value(
+    mode: CaptureMode,
+    key: &str,
+    value: Value,
+    declared_metadata: bool,
+    report: &mut PrivacyReport,
+) -> Option<Value> {
+    match mode {
+        CaptureMode::Full => Some(value),
+        CaptureMode::MetadataOnly if declared_metadata => Some(value),
+        CaptureMode::MetadataOnly => {
+            let reduced = reduce(value);
+            if reduced.changed {
+                count_key_ref(&mut report.vendor_attributes_reduced, key);
             }
-        };
-        // A scrubbed key that collides with another keeps the first value, like JSON maps do.
-        if let Some(value) = kept {
-            record.vendor_attributes.entry(key).or_insert(value);
+            Some(reduced.value)
+        }
+        CaptureMode::Minimal => {
+            count_key_ref(&mut report.vendor_attributes_removed, key);
+            None
+        }
+    }
+}
+
+fn count_key(counts: &mut BTreeMap<String, usize>, key: String) {
+    *counts.entry(key).or_default() += 1;
+}
+
+/// Counts `key`, allocating only the first time it is seen.
+fn count_key_ref(counts: &mut BTreeMap<String, usize>, key: &str) {
+    match counts.get_mut(key) {
+        Some(count) => *count += 1,
+        None => {
+            let _ = counts.insert(key.to_owned(), 1);
         }
     }
 }
