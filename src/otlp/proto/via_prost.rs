@@ -1,12 +1,14 @@
-//! OTLP protobuf decoding: the body is decoded with the prost messages of
-//! `opentelemetry-proto`, then moved (not copied) into the model.
+//! The reference protobuf path, kept to prove the wire reader equal to it: the body is
+//! decoded with the prost messages of `opentelemetry-proto`, then moved (not copied) into
+//! the model. This was codetel's protobuf decoder; it now serves the differential tests and
+//! fuzz target, and the rare body that names a profiles-only `string_value_strindex`.
 //!
-//! Protobuf leaves little room for tolerance: prost rejects anything that is not a valid
-//! message (bad wire types, truncation, non-UTF-8 strings, nesting deeper than 100), and that
-//! fails the whole body as [`DecodeError::Protobuf`]. What is left to check here is what a
-//! valid message can still get wrong, reported the same way the JSON decoder reports it:
-//! ids of the wrong length (dropped), a metric without its data oneof
-//! ([`MetricData::Missing`]), and profile-only string-table references in `AnyValue`.
+//! prost rejects anything that is not a valid message (bad wire types, truncation, non-UTF-8
+//! strings, nesting deeper than 100), and that fails the whole body as
+//! [`DecodeError::Protobuf`]. What is left to check here is what a valid message can still
+//! get wrong, reported the same way the JSON decoder reports it: ids of the wrong length
+//! (dropped), a metric without its data oneof ([`MetricData::Missing`]), and profile-only
+//! string-table references in `AnyValue`.
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -18,18 +20,20 @@ use opentelemetry_proto::tonic::resource::v1 as resource;
 use opentelemetry_proto::tonic::trace::v1 as trace;
 use prost::Message as _;
 
-use super::problem_tracker::{ProblemTracker, SPAN_ID_BYTES, TRACE_ID_BYTES};
-use super::{
+use crate::otlp::problem_tracker::{ProblemTracker, SPAN_ID_BYTES, TRACE_ID_BYTES};
+use crate::otlp::{
     AnyValue, DecodeError, Decoded, ExponentialHistogramDataPoint, ExportRequest,
     HistogramDataPoint, KeyValue, LogRecord, Metric, MetricData, NumberDataPoint, NumberValue,
     Resource, ResourceLogs, ResourceMetrics, ResourceSpans, Scope, ScopeLogs, ScopeMetrics,
     ScopeSpans, Signal, Span, SpanEvent, SpanLink, SummaryDataPoint, Temporality,
 };
 
-/// Decodes an OTLP protobuf request body of the given signal.
+/// Decodes an OTLP protobuf request body of the given signal with prost.
 pub fn decode(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeError> {
-    let invalid =
-        |error: prost::DecodeError| DecodeError::Protobuf { signal, message: error.to_string() };
+    let invalid = |error: prost::DecodeError| DecodeError::Protobuf {
+        signal,
+        message: error.to_string(),
+    };
     let mut tracker = ProblemTracker::default();
     let request = match signal {
         Signal::Logs => {
@@ -63,7 +67,10 @@ pub fn decode(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeError> {
             ))
         }
     };
-    Ok(Decoded { request, problems: tracker.into_problems() })
+    Ok(Decoded {
+        request,
+        problems: tracker.into_problems(),
+    })
 }
 
 /// Converts the repeated field `name`, keeping the tracker's path in step (as element
@@ -98,7 +105,13 @@ fn id(
         return bytes;
     }
     tracker.enter_field(name);
-    tracker.report(format!("expected {expected} bytes, found {}; id dropped", bytes.len()), 0);
+    tracker.report(
+        format!(
+            "expected {expected} bytes, found {}; id dropped",
+            bytes.len()
+        ),
+        0,
+    );
     tracker.leave();
     Vec::new()
 }
@@ -158,7 +171,9 @@ fn any_value(tracker: &mut ProblemTracker, value: common::AnyValue) -> AnyValue 
 }
 
 fn resource(tracker: &mut ProblemTracker, resource: Option<resource::Resource>) -> Resource {
-    let Some(resource) = resource else { return Resource::default() };
+    let Some(resource) = resource else {
+        return Resource::default();
+    };
     tracker.enter_field("resource");
     let res = Resource {
         attributes: attributes(tracker, resource.attributes),
@@ -169,7 +184,9 @@ fn resource(tracker: &mut ProblemTracker, resource: Option<resource::Resource>) 
 }
 
 fn scope(tracker: &mut ProblemTracker, scope: Option<common::InstrumentationScope>) -> Scope {
-    let Some(scope) = scope else { return Scope::default() };
+    let Some(scope) = scope else {
+        return Scope::default();
+    };
     tracker.enter_field("scope");
     let res = Scope {
         name: scope.name,
@@ -294,7 +311,12 @@ fn metric(tracker: &mut ProblemTracker, message: metrics::Metric) -> Metric {
             points: data_points(tracker, "summary", summary.data_points, summary_point),
         },
     };
-    Metric { name: message.name, description: message.description, unit: message.unit, data }
+    Metric {
+        name: message.name,
+        description: message.description,
+        unit: message.unit,
+        data,
+    }
 }
 
 fn number_point(tracker: &mut ProblemTracker, point: metrics::NumberDataPoint) -> NumberDataPoint {
@@ -331,7 +353,9 @@ fn histogram_point(
 }
 
 fn buckets(buckets: Option<metrics::exponential_histogram_data_point::Buckets>) -> (i32, Vec<u64>) {
-    buckets.map(|it| (it.offset, it.bucket_counts)).unwrap_or_default()
+    buckets
+        .map(|it| (it.offset, it.bucket_counts))
+        .unwrap_or_default()
 }
 
 fn exponential_histogram_point(
@@ -379,7 +403,13 @@ fn summary_point(
 fn resource_spans(tracker: &mut ProblemTracker, message: trace::ResourceSpans) -> ResourceSpans {
     ResourceSpans {
         resource: resource(tracker, message.resource),
-        scope_spans: convert_list(tracker, "scopeSpans", true, message.scope_spans, scope_spans),
+        scope_spans: convert_list(
+            tracker,
+            "scopeSpans",
+            true,
+            message.scope_spans,
+            scope_spans,
+        ),
         schema_url: message.schema_url,
     }
 }
