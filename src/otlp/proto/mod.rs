@@ -57,32 +57,24 @@ pub fn decode_without_fallback(signal: Signal, body: &[u8]) -> Result<Decoded, D
 
 /// Reads the request; also tells whether a kept `AnyValue` was a `string_value_strindex`.
 fn read_request(signal: Signal, body: &[u8]) -> Result<(ExportRequest, bool), DecodeError> {
-    let invalid = |error: wire::WireError| DecodeError::Protobuf {
-        signal,
-        message: error.to_string(),
-    };
+    let invalid =
+        |error: wire::WireError| DecodeError::Protobuf { signal, message: error.to_string() };
     let mut reader = MessageReader::default();
     let body = Reader::new(body);
     let request = match signal {
         Signal::Logs => {
             let mut list = Vec::new();
-            reader
-                .logs_request(body, RECURSION_LIMIT, &mut list)
-                .map_err(invalid)?;
+            reader.logs_request(body, RECURSION_LIMIT, &mut list).map_err(invalid)?;
             ExportRequest::Logs(list)
         }
         Signal::Metrics => {
             let mut list = Vec::new();
-            reader
-                .metrics_request(body, RECURSION_LIMIT, &mut list)
-                .map_err(invalid)?;
+            reader.metrics_request(body, RECURSION_LIMIT, &mut list).map_err(invalid)?;
             ExportRequest::Metrics(list)
         }
         Signal::Traces => {
             let mut list = Vec::new();
-            reader
-                .traces_request(body, RECURSION_LIMIT, &mut list)
-                .map_err(invalid)?;
+            reader.traces_request(body, RECURSION_LIMIT, &mut list).map_err(invalid)?;
             ExportRequest::Traces(list)
         }
     };
@@ -96,49 +88,34 @@ fn with_problems(mut request: ExportRequest) -> Decoded {
     match &mut request {
         ExportRequest::Logs(list) => {
             for_each_item(&mut tracker, "resourceLogs", list, |tracker, resource| {
-                for_each_item(
-                    tracker,
-                    "scopeLogs",
-                    &mut resource.scope_logs,
-                    |tracker, scope| {
-                        for_each_item(
-                            tracker,
-                            "logRecords",
-                            &mut scope.log_records,
-                            |tracker, record| {
-                                check_id(tracker, "traceId", &mut record.trace_id, TRACE_ID_BYTES);
-                                check_id(tracker, "spanId", &mut record.span_id, SPAN_ID_BYTES);
-                            },
-                        );
-                    },
-                );
+                for_each_item(tracker, "scopeLogs", &mut resource.scope_logs, |tracker, scope| {
+                    for_each_item(
+                        tracker,
+                        "logRecords",
+                        &mut scope.log_records,
+                        |tracker, record| {
+                            check_id(tracker, "traceId", &mut record.trace_id, TRACE_ID_BYTES);
+                            check_id(tracker, "spanId", &mut record.span_id, SPAN_ID_BYTES);
+                        },
+                    );
+                });
             });
         }
         ExportRequest::Metrics(list) => {
-            for_each_item(
-                &mut tracker,
-                "resourceMetrics",
-                list,
-                |tracker, resource| {
-                    for_each_item(
-                        tracker,
-                        "scopeMetrics",
-                        &mut resource.scope_metrics,
-                        |tracker, scope| {
-                            for_each_item(
-                                tracker,
-                                "metrics",
-                                &mut scope.metrics,
-                                |tracker, metric| {
-                                    if matches!(metric.data, MetricData::Missing) {
-                                        tracker.report_metric_without_data();
-                                    }
-                                },
-                            );
-                        },
-                    );
-                },
-            );
+            for_each_item(&mut tracker, "resourceMetrics", list, |tracker, resource| {
+                for_each_item(
+                    tracker,
+                    "scopeMetrics",
+                    &mut resource.scope_metrics,
+                    |tracker, scope| {
+                        for_each_item(tracker, "metrics", &mut scope.metrics, |tracker, metric| {
+                            if matches!(metric.data, MetricData::Missing) {
+                                tracker.report_metric_without_data();
+                            }
+                        });
+                    },
+                );
+            });
         }
         ExportRequest::Traces(list) => {
             for_each_item(&mut tracker, "resourceSpans", list, |tracker, resource| {
@@ -170,10 +147,7 @@ fn with_problems(mut request: ExportRequest) -> Decoded {
             });
         }
     }
-    Decoded {
-        request,
-        problems: tracker.into_problems(),
-    }
+    Decoded { request, problems: tracker.into_problems() }
 }
 
 /// Visits the items of the repeated field `name`, keeping the tracker's path in step.
@@ -199,10 +173,7 @@ fn check_id(tracker: &mut ProblemTracker, name: &'static str, id: &mut Vec<u8>, 
         return;
     }
     tracker.enter_field(name);
-    tracker.report(
-        format!("expected {expected} bytes, found {}; id dropped", id.len()),
-        0,
-    );
+    tracker.report(format!("expected {expected} bytes, found {}; id dropped", id.len()), 0);
     tracker.leave();
     *id = Vec::new();
 }

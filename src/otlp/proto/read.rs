@@ -212,13 +212,7 @@ impl MessageReader {
             let (tag, wire_type) = reader.key()?;
             match tag {
                 1 => out.key = reader.string_field(wire_type)?,
-                2 => self.merge(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.value,
-                    Self::any_value,
-                )?,
+                2 => self.merge(&mut reader, wire_type, depth, &mut out.value, Self::any_value)?,
                 // key_strindex (profiles only): prost reads it, the model has no place for it.
                 3 => drop(reader.varint_field(wire_type)?),
                 _ => reader.skip(wire_type, tag, depth)?,
@@ -237,10 +231,7 @@ impl MessageReader {
         list: &mut Vec<KeyValue>,
     ) -> WireResult<()> {
         let message = reader.message_field(wire_type, depth)?;
-        let mut item = KeyValue {
-            key: String::new(),
-            value: AnyValue::Empty,
-        };
+        let mut item = KeyValue { key: String::new(), value: AnyValue::Empty };
         self.key_value(message, depth - 1, &mut item)?;
         list.push(item);
         Ok(())
@@ -266,9 +257,7 @@ impl MessageReader {
                     if !matches!(out, AnyValue::Array(_)) {
                         *out = AnyValue::Array(Vec::new());
                     }
-                    let AnyValue::Array(values) = out else {
-                        unreachable!("set above")
-                    };
+                    let AnyValue::Array(values) = out else { unreachable!("set above") };
                     self.array_value(message, depth - 1, values)?;
                 }
                 6 => {
@@ -276,9 +265,7 @@ impl MessageReader {
                     if !matches!(out, AnyValue::KvList(_)) {
                         *out = AnyValue::KvList(Vec::new());
                     }
-                    let AnyValue::KvList(values) = out else {
-                        unreachable!("set above")
-                    };
+                    let AnyValue::KvList(values) = out else { unreachable!("set above") };
                     self.key_value_list(message, depth - 1, values)?;
                 }
                 7 => *out = AnyValue::Bytes(reader.bytes_field(wire_type)?.to_vec()),
@@ -400,20 +387,12 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                1 => self.merge(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.resource,
-                    Self::resource,
-                )?,
-                2 => self.push(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.scope_logs,
-                    Self::scope_logs,
-                )?,
+                1 => {
+                    self.merge(&mut reader, wire_type, depth, &mut out.resource, Self::resource)?
+                }
+                2 => {
+                    self.push(&mut reader, wire_type, depth, &mut out.scope_logs, Self::scope_logs)?
+                }
                 3 => out.schema_url = reader.string_field(wire_type)?,
                 _ => reader.skip(wire_type, tag, depth)?,
             }
@@ -487,13 +466,9 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                1 => self.merge(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.resource,
-                    Self::resource,
-                )?,
+                1 => {
+                    self.merge(&mut reader, wire_type, depth, &mut out.resource, Self::resource)?
+                }
                 2 => self.push(
                     &mut reader,
                     wire_type,
@@ -518,13 +493,7 @@ impl MessageReader {
             let (tag, wire_type) = reader.key()?;
             match tag {
                 1 => self.merge(&mut reader, wire_type, depth, &mut out.scope, Self::scope)?,
-                2 => self.push(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.metrics,
-                    Self::metric,
-                )?,
+                2 => self.push(&mut reader, wire_type, depth, &mut out.metrics, Self::metric)?,
                 3 => out.schema_url = reader.string_field(wire_type)?,
                 _ => reader.skip(wire_type, tag, depth)?,
             }
@@ -571,19 +540,9 @@ impl MessageReader {
             let temporality = Temporality::from_i32(0);
             *out = match tag {
                 5 => MetricData::Gauge { points: Vec::new() },
-                7 => MetricData::Sum {
-                    points: Vec::new(),
-                    temporality,
-                    is_monotonic: false,
-                },
-                9 => MetricData::Histogram {
-                    points: Vec::new(),
-                    temporality,
-                },
-                10 => MetricData::ExponentialHistogram {
-                    points: Vec::new(),
-                    temporality,
-                },
+                7 => MetricData::Sum { points: Vec::new(), temporality, is_monotonic: false },
+                9 => MetricData::Histogram { points: Vec::new(), temporality },
+                10 => MetricData::ExponentialHistogram { points: Vec::new(), temporality },
                 _ => MetricData::Summary { points: Vec::new() },
             };
         }
@@ -687,20 +646,8 @@ impl MessageReader {
                 5 => out.sum = Some(reader.double_field(wire_type)?),
                 6 => out.scale = sint32(reader.varint_field(wire_type)?),
                 7 => out.zero_count = reader.fixed64_field(wire_type)?,
-                8 => self.merge(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.positive,
-                    Self::buckets,
-                )?,
-                9 => self.merge(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.negative,
-                    Self::buckets,
-                )?,
+                8 => self.merge(&mut reader, wire_type, depth, &mut out.positive, Self::buckets)?,
+                9 => self.merge(&mut reader, wire_type, depth, &mut out.negative, Self::buckets)?,
                 10 => out.flags = low_u32(reader.varint_field(wire_type)?),
                 11 => self.discard(&mut reader, wire_type, depth, Self::exemplar)?,
                 12 => out.min = Some(reader.double_field(wire_type)?),
@@ -803,13 +750,9 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                1 => self.merge(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.resource,
-                    Self::resource,
-                )?,
+                1 => {
+                    self.merge(&mut reader, wire_type, depth, &mut out.resource, Self::resource)?
+                }
                 2 => self.push(
                     &mut reader,
                     wire_type,
@@ -857,22 +800,12 @@ impl MessageReader {
                 8 => out.end_time_unix_nano = reader.fixed64_field(wire_type)?,
                 9 => self.push_key_value(&mut reader, wire_type, depth, &mut out.attributes)?,
                 10 => out.dropped_attributes_count = low_u32(reader.varint_field(wire_type)?),
-                11 => self.push(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.events,
-                    Self::span_event,
-                )?,
+                11 => {
+                    self.push(&mut reader, wire_type, depth, &mut out.events, Self::span_event)?
+                }
                 // dropped_events_count, dropped_links_count: read, not kept.
                 12 | 14 => drop(reader.varint_field(wire_type)?),
-                13 => self.push(
-                    &mut reader,
-                    wire_type,
-                    depth,
-                    &mut out.links,
-                    Self::span_link,
-                )?,
+                13 => self.push(&mut reader, wire_type, depth, &mut out.links, Self::span_link)?,
                 15 => self.merge(&mut reader, wire_type, depth, out, Self::status)?,
                 _ => reader.skip(wire_type, tag, depth)?,
             }

@@ -30,10 +30,8 @@ use crate::otlp::{
 
 /// Decodes an OTLP protobuf request body of the given signal with prost.
 pub fn decode(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeError> {
-    let invalid = |error: prost::DecodeError| DecodeError::Protobuf {
-        signal,
-        message: error.to_string(),
-    };
+    let invalid =
+        |error: prost::DecodeError| DecodeError::Protobuf { signal, message: error.to_string() };
     let mut tracker = ProblemTracker::default();
     let request = match signal {
         Signal::Logs => {
@@ -67,10 +65,7 @@ pub fn decode(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeError> {
             ))
         }
     };
-    Ok(Decoded {
-        request,
-        problems: tracker.into_problems(),
-    })
+    Ok(Decoded { request, problems: tracker.into_problems() })
 }
 
 /// Converts the repeated field `name`, keeping the tracker's path in step (as element
@@ -105,13 +100,7 @@ fn id(
         return bytes;
     }
     tracker.enter_field(name);
-    tracker.report(
-        format!(
-            "expected {expected} bytes, found {}; id dropped",
-            bytes.len()
-        ),
-        0,
-    );
+    tracker.report(format!("expected {expected} bytes, found {}; id dropped", bytes.len()), 0);
     tracker.leave();
     Vec::new()
 }
@@ -311,12 +300,7 @@ fn metric(tracker: &mut ProblemTracker, message: metrics::Metric) -> Metric {
             points: data_points(tracker, "summary", summary.data_points, summary_point),
         },
     };
-    Metric {
-        name: message.name,
-        description: message.description,
-        unit: message.unit,
-        data,
-    }
+    Metric { name: message.name, description: message.description, unit: message.unit, data }
 }
 
 fn number_point(tracker: &mut ProblemTracker, point: metrics::NumberDataPoint) -> NumberDataPoint {
@@ -353,9 +337,7 @@ fn histogram_point(
 }
 
 fn buckets(buckets: Option<metrics::exponential_histogram_data_point::Buckets>) -> (i32, Vec<u64>) {
-    buckets
-        .map(|it| (it.offset, it.bucket_counts))
-        .unwrap_or_default()
+    buckets.map(|it| (it.offset, it.bucket_counts)).unwrap_or_default()
 }
 
 fn exponential_histogram_point(
@@ -403,13 +385,7 @@ fn summary_point(
 fn resource_spans(tracker: &mut ProblemTracker, message: trace::ResourceSpans) -> ResourceSpans {
     ResourceSpans {
         resource: resource(tracker, message.resource),
-        scope_spans: convert_list(
-            tracker,
-            "scopeSpans",
-            true,
-            message.scope_spans,
-            scope_spans,
-        ),
+        scope_spans: convert_list(tracker, "scopeSpans", true, message.scope_spans, scope_spans),
         schema_url: message.schema_url,
     }
 }

@@ -91,11 +91,7 @@ pub(super) struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over the whole body.
     pub(super) fn new(bytes: &'a [u8]) -> Reader<'a> {
-        Reader {
-            bytes,
-            pos: 0,
-            end: bytes.len(),
-        }
+        Reader { bytes, pos: 0, end: bytes.len() }
     }
 
     /// Whether the window is read to its end.
@@ -233,10 +229,7 @@ impl<'a> Reader<'a> {
     pub(super) fn str_field(&mut self, wire_type: u8) -> WireResult<&'a str> {
         let at = self.pos;
         let bytes = self.bytes_field(wire_type)?;
-        std::str::from_utf8(bytes).map_err(|_| WireError {
-            at,
-            what: WireErrorKind::InvalidString,
-        })
+        std::str::from_utf8(bytes).map_err(|_| WireError { at, what: WireErrorKind::InvalidString })
     }
 
     /// A `string` field into an owned `String`: one allocation, none when empty.
@@ -260,11 +253,7 @@ impl<'a> Reader<'a> {
         }
         let start = self.pos;
         self.pos += len as usize;
-        Ok(Reader {
-            bytes: self.bytes,
-            pos: start,
-            end: self.pos,
-        })
+        Ok(Reader { bytes: self.bytes, pos: start, end: self.pos })
     }
 
     /// A `repeated fixed64` or `repeated double` field, packed or not.
@@ -280,10 +269,7 @@ impl<'a> Reader<'a> {
         let packed = self.bytes_field(wire_type)?;
         // prost reads the last, partial element past the field's end and then fails.
         if packed.len() % 8 != 0 {
-            return Err(WireError {
-                at,
-                what: WireErrorKind::DelimitedLengthExceeded,
-            });
+            return Err(WireError { at, what: WireErrorKind::DelimitedLengthExceeded });
         }
         for chunk in packed.chunks_exact(8) {
             let mut bytes = [0; 8];
@@ -306,11 +292,7 @@ impl<'a> Reader<'a> {
         if len > self.remaining() as u64 {
             return Err(self.error(WireErrorKind::BufferUnderflow));
         }
-        let mut packed = Reader {
-            bytes: self.bytes,
-            pos: self.pos,
-            end: self.pos + len as usize,
-        };
+        let mut packed = Reader { bytes: self.bytes, pos: self.pos, end: self.pos + len as usize };
         self.pos = packed.end;
         while !packed.is_done() {
             // A varint running past the field's end fails here, as it does in prost (there
@@ -337,10 +319,7 @@ impl<'a> Reader<'a> {
                 let (inner_tag, inner_wire_type) = self.key()?;
                 if inner_wire_type == END_GROUP {
                     if inner_tag != tag {
-                        return Err(WireError {
-                            at,
-                            what: WireErrorKind::UnexpectedEndGroupTag,
-                        });
+                        return Err(WireError { at, what: WireErrorKind::UnexpectedEndGroupTag });
                     }
                     return Ok(());
                 }

@@ -49,10 +49,7 @@ fn accepted(signal: Signal, body: &[u8], context: &str) -> Decoded {
 }
 
 fn rejected(signal: Signal, body: &[u8], context: &str) {
-    assert!(
-        agree(signal, body, context).is_none(),
-        "{context}: accepted"
-    );
+    assert!(agree(signal, body, context).is_none(), "{context}: accepted");
 }
 
 /// Every request body of the corpus as protobuf: as sent, or the JSON body re-encoded.
@@ -103,10 +100,7 @@ fn corpus_protobuf_bodies() -> Vec<(String, Signal, Vec<u8>)> {
 fn every_corpus_body_reads_the_same_as_with_prost() {
     let bodies = corpus_protobuf_bodies();
     assert!(bodies.len() > 300, "the corpus has {} bodies", bodies.len());
-    let sent_as_protobuf = bodies
-        .iter()
-        .filter(|it| !it.0.ends_with("as protobuf"))
-        .count();
+    let sent_as_protobuf = bodies.iter().filter(|it| !it.0.ends_with("as protobuf")).count();
     assert!(sent_as_protobuf > 10, "{sent_as_protobuf} protobuf bodies");
     let mut items = 0;
     for (context, signal, body) in &bodies {
@@ -141,9 +135,7 @@ impl Rng {
 fn mutated_corpus_bodies_read_the_same_as_with_prost() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut ok, mut err) = (0, 0);
-    for (context, signal, body) in corpus_protobuf_bodies()
-        .iter()
-        .filter(|it| it.2.len() < 20_000)
+    for (context, signal, body) in corpus_protobuf_bodies().iter().filter(|it| it.2.len() < 20_000)
     {
         for round in 0..12 {
             let mut mutated = body.clone();
@@ -214,11 +206,8 @@ fn logs_with_record(record: &[u8]) -> Vec<u8> {
 fn string_attribute(key_text: &str, value: &str) -> Vec<u8> {
     len_field(
         6,
-        &[
-            len_field(1, key_text.as_bytes()),
-            len_field(2, &len_field(1, value.as_bytes())),
-        ]
-        .concat(),
+        &[len_field(1, key_text.as_bytes()), len_field(2, &len_field(1, value.as_bytes()))]
+            .concat(),
     )
 }
 
@@ -266,10 +255,7 @@ fn singular_scalars_keep_the_last_value_and_repeated_messages_append() {
     .concat();
     let decoded = accepted(Signal::Logs, &logs_with_record(&record), "last wins");
     let record = the_record(&decoded);
-    assert_eq!(
-        (record.severity_text.as_str(), record.time_unix_nano),
-        ("second", 7)
-    );
+    assert_eq!((record.severity_text.as_str(), record.time_unix_nano), ("second", 7));
     let keys: Vec<&str> = record.attributes.iter().map(|it| it.key.as_str()).collect();
     assert_eq!(keys, ["a", "b"]);
 }
@@ -280,36 +266,20 @@ fn a_singular_message_given_twice_is_merged() {
     let array = |value: &str| len_field(5, &len_field(1, &len_field(1, value.as_bytes())));
     let body = [len_field(5, &array("x")), len_field(5, &array("y"))].concat();
     let decoded = accepted(Signal::Logs, &logs_with_record(&body), "body merged");
-    let expected = AnyValue::Array(vec![
-        AnyValue::String("x".into()),
-        AnyValue::String("y".into()),
-    ]);
+    let expected =
+        AnyValue::Array(vec![AnyValue::String("x".into()), AnyValue::String("y".into())]);
     assert_eq!(the_record(&decoded).body, Some(expected));
     // ... then a string: the oneof's last variant wins.
     let body = [body, len_field(5, &len_field(1, b"z"))].concat();
     let decoded = accepted(Signal::Logs, &logs_with_record(&body), "body replaced");
-    assert_eq!(
-        the_record(&decoded).body,
-        Some(AnyValue::String("z".into()))
-    );
+    assert_eq!(the_record(&decoded).body, Some(AnyValue::String("z".into())));
     // An empty body message is a present, empty body.
-    let decoded = accepted(
-        Signal::Logs,
-        &logs_with_record(&len_field(5, b"")),
-        "empty body",
-    );
+    let decoded = accepted(Signal::Logs, &logs_with_record(&len_field(5, b"")), "empty body");
     assert_eq!(the_record(&decoded).body, Some(AnyValue::Empty));
 
     // ResourceLogs.resource twice: attributes appended, the dropped count overwritten.
     let resource_attribute = |name: &str| {
-        len_field(
-            1,
-            &[
-                len_field(1, name.as_bytes()),
-                len_field(2, &len_field(1, b"v")),
-            ]
-            .concat(),
-        )
+        len_field(1, &[len_field(1, name.as_bytes()), len_field(2, &len_field(1, b"v"))].concat())
     };
     let resource_logs = [
         len_field(1, &[resource_attribute("r1"), varint_field(2, 3)].concat()),
@@ -317,57 +287,25 @@ fn a_singular_message_given_twice_is_merged() {
         len_field(1, &[resource_attribute("r2"), varint_field(2, 4)].concat()),
     ]
     .concat();
-    let decoded = accepted(
-        Signal::Logs,
-        &len_field(1, &resource_logs),
-        "resource merged",
-    );
-    let otlp::ExportRequest::Logs(list) = &decoded.request else {
-        unreachable!()
-    };
-    let keys: Vec<&str> = list[0]
-        .resource
-        .attributes
-        .iter()
-        .map(|it| it.key.as_str())
-        .collect();
-    assert_eq!(
-        (keys, list[0].resource.dropped_attributes_count),
-        (vec!["r1", "r2"], 4)
-    );
+    let decoded = accepted(Signal::Logs, &len_field(1, &resource_logs), "resource merged");
+    let otlp::ExportRequest::Logs(list) = &decoded.request else { unreachable!() };
+    let keys: Vec<&str> = list[0].resource.attributes.iter().map(|it| it.key.as_str()).collect();
+    assert_eq!((keys, list[0].resource.dropped_attributes_count), (vec!["r1", "r2"], 4));
 
     // Metric.sum twice: points appended, temporality kept from the first; then a gauge wins.
     let point = |value: u64| len_field(1, &fixed64_field(6, value));
-    let sum_once = [len_field(
-        7,
-        &[point(1), varint_field(2, 1), varint_field(3, 1)].concat(),
-    )]
-    .concat();
+    let sum_once =
+        [len_field(7, &[point(1), varint_field(2, 1), varint_field(3, 1)].concat())].concat();
     let sum_twice = [sum_once.clone(), len_field(7, &point(2))].concat();
-    let decoded = accepted(
-        Signal::Metrics,
-        &metrics_with_metric(&sum_twice),
-        "sum merged",
-    );
+    let decoded = accepted(Signal::Metrics, &metrics_with_metric(&sum_twice), "sum merged");
     match &the_metric(&decoded).data {
-        MetricData::Sum {
-            points,
-            temporality,
-            is_monotonic,
-        } => {
-            assert_eq!(
-                (points.len(), temporality.as_i32(), *is_monotonic),
-                (2, 1, true)
-            )
+        MetricData::Sum { points, temporality, is_monotonic } => {
+            assert_eq!((points.len(), temporality.as_i32(), *is_monotonic), (2, 1, true))
         }
         other => panic!("{other:?}"),
     }
     let then_gauge = [sum_twice, len_field(5, &point(3))].concat();
-    let decoded = accepted(
-        Signal::Metrics,
-        &metrics_with_metric(&then_gauge),
-        "gauge replaces",
-    );
+    let decoded = accepted(Signal::Metrics, &metrics_with_metric(&then_gauge), "gauge replaces");
     assert!(
         matches!(&the_metric(&decoded).data, MetricData::Gauge { points } if points.len() == 1)
     );
@@ -380,24 +318,15 @@ fn a_singular_message_given_twice_is_merged() {
     .concat();
     let decoded = accepted(Signal::Traces, &traces_with_span(&span), "status merged");
     let span = the_span(&decoded);
-    assert_eq!(
-        (span.status_code, span.status_message.as_str()),
-        (2, "worse")
-    );
+    assert_eq!((span.status_code, span.status_message.as_str()), (2, "worse"));
 
     // ExponentialHistogramDataPoint.positive twice: offset overwritten, counts appended.
     let buckets = |offset: u64, count: u64| {
-        len_field(
-            8,
-            &[varint_field(1, offset), varint_field(2, count)].concat(),
-        )
+        len_field(8, &[varint_field(1, offset), varint_field(2, count)].concat())
     };
     let point = len_field(1, &[buckets(3, 10), buckets(5, 11)].concat());
-    let decoded = accepted(
-        Signal::Metrics,
-        &metrics_with_metric(&len_field(10, &point)),
-        "buckets merged",
-    );
+    let decoded =
+        accepted(Signal::Metrics, &metrics_with_metric(&len_field(10, &point)), "buckets merged");
     match &the_metric(&decoded).data {
         MetricData::ExponentialHistogram { points, .. } => {
             assert_eq!(points[0].positive, (-3, vec![10, 11]))
@@ -411,51 +340,21 @@ fn repeated_scalars_read_packed_and_unpacked_alike() {
     let counts = [1u64, 300, 0, u64::MAX];
     let bounds = [0.5f64, -1.0, 1e300];
     let packed = [
-        len_field(
-            6,
-            &counts
-                .iter()
-                .flat_map(|it| it.to_le_bytes())
-                .collect::<Vec<_>>(),
-        ),
-        len_field(
-            7,
-            &bounds
-                .iter()
-                .flat_map(|it| it.to_le_bytes())
-                .collect::<Vec<_>>(),
-        ),
+        len_field(6, &counts.iter().flat_map(|it| it.to_le_bytes()).collect::<Vec<_>>()),
+        len_field(7, &bounds.iter().flat_map(|it| it.to_le_bytes()).collect::<Vec<_>>()),
     ]
     .concat();
     let unpacked = [
-        counts
-            .iter()
-            .flat_map(|it| fixed64_field(6, *it))
-            .collect::<Vec<_>>(),
-        bounds
-            .iter()
-            .flat_map(|it| fixed64_field(7, it.to_bits()))
-            .collect(),
+        counts.iter().flat_map(|it| fixed64_field(6, *it)).collect::<Vec<_>>(),
+        bounds.iter().flat_map(|it| fixed64_field(7, it.to_bits())).collect(),
     ]
     .concat();
     // Half packed, half not, also appends.
     let mixed = [
-        len_field(
-            6,
-            &counts[..2]
-                .iter()
-                .flat_map(|it| it.to_le_bytes())
-                .collect::<Vec<_>>(),
-        ),
+        len_field(6, &counts[..2].iter().flat_map(|it| it.to_le_bytes()).collect::<Vec<_>>()),
         fixed64_field(6, counts[2]),
         fixed64_field(6, counts[3]),
-        len_field(
-            7,
-            &bounds
-                .iter()
-                .flat_map(|it| it.to_le_bytes())
-                .collect::<Vec<_>>(),
-        ),
+        len_field(7, &bounds.iter().flat_map(|it| it.to_le_bytes()).collect::<Vec<_>>()),
     ]
     .concat();
     for (name, point) in [("packed", packed), ("unpacked", unpacked), ("mixed", mixed)] {
@@ -473,10 +372,7 @@ fn repeated_scalars_read_packed_and_unpacked_alike() {
     let varints: Vec<u8> = counts.iter().flat_map(|it| varint(*it)).collect();
     for (name, buckets) in [
         ("packed varints", len_field(2, &varints)),
-        (
-            "unpacked varints",
-            counts.iter().flat_map(|it| varint_field(2, *it)).collect(),
-        ),
+        ("unpacked varints", counts.iter().flat_map(|it| varint_field(2, *it)).collect()),
     ] {
         let body = metrics_with_metric(&len_field(10, &len_field(1, &len_field(9, &buckets))));
         let decoded = accepted(Signal::Metrics, &body, name);
@@ -494,11 +390,7 @@ fn repeated_scalars_read_packed_and_unpacked_alike() {
         10,
         &len_field(1, &len_field(9, &len_field(2, &[0x80, 0x80]))),
     ));
-    rejected(
-        Signal::Metrics,
-        &body,
-        "packed varint cut at the field's end",
-    );
+    rejected(Signal::Metrics, &body, "packed varint cut at the field's end");
 }
 
 #[test]
@@ -511,12 +403,7 @@ fn unknown_fields_of_every_wire_type_are_skipped() {
         fixed32_field(96, 1),
         group(
             95,
-            &[
-                varint_field(1, 1),
-                len_field(2, b"x"),
-                group(3, &fixed32_field(4, 0)),
-            ]
-            .concat(),
+            &[varint_field(1, 1), len_field(2, b"x"), group(3, &fixed32_field(4, 0))].concat(),
         ),
         group(94, b""),
     ]
@@ -535,56 +422,29 @@ fn unknown_fields_of_every_wire_type_are_skipped() {
     let resource_logs = [unknown.clone(), len_field(2, &scope_logs)].concat();
     let body = [unknown.clone(), len_field(1, &resource_logs), unknown].concat();
     let with_unknown = accepted(Signal::Logs, &body, "unknown fields");
-    assert_eq!(
-        format!("{:?}", with_unknown.request),
-        format!("{:?}", plain.request)
-    );
+    assert_eq!(format!("{:?}", with_unknown.request), format!("{:?}", plain.request));
     // Fields prost knows but the model drops are read too: a wrong one fails the body.
     let entity_ref_not_utf8 = len_field(
         1,
-        &[
-            len_field(1, &len_field(3, &len_field(3, b"\xc3\x28"))),
-            len_field(2, b""),
-        ]
-        .concat(),
+        &[len_field(1, &len_field(3, &len_field(3, b"\xc3\x28"))), len_field(2, b"")].concat(),
     );
-    rejected(
-        Signal::Logs,
-        &entity_ref_not_utf8,
-        "EntityRef.id_keys not UTF-8",
-    );
+    rejected(Signal::Logs, &entity_ref_not_utf8, "EntityRef.id_keys not UTF-8");
     let dropped_events_wrong_type = traces_with_span(&fixed32_field(12, 1));
-    rejected(
-        Signal::Traces,
-        &dropped_events_wrong_type,
-        "Span.dropped_events_count as fixed32",
-    );
+    rejected(Signal::Traces, &dropped_events_wrong_type, "Span.dropped_events_count as fixed32");
 }
 
 #[test]
 fn malformed_groups_and_keys_are_rejected() {
     for (name, record) in [
         ("end group without start", key(9, 4)),
-        (
-            "group closed by another tag",
-            [key(95, 3), key(94, 4)].concat(),
-        ),
-        (
-            "group never closed",
-            [key(95, 3), varint_field(1, 1)].concat(),
-        ),
+        ("group closed by another tag", [key(95, 3), key(94, 4)].concat()),
+        ("group never closed", [key(95, 3), varint_field(1, 1)].concat()),
         ("wire type 6", key(50, 6)),
         ("wire type 7", key(50, 7)),
         ("tag 0", varint_field(0, 1)),
         ("key above u32", [varint(1 << 35), vec![0]].concat()),
-        (
-            "eleven-byte varint",
-            [key(99, 0), vec![0xff; 10], vec![0]].concat(),
-        ),
-        (
-            "tenth byte of 2",
-            [key(99, 0), vec![0xff; 9], vec![2]].concat(),
-        ),
+        ("eleven-byte varint", [key(99, 0), vec![0xff; 10], vec![0]].concat()),
+        ("tenth byte of 2", [key(99, 0), vec![0xff; 9], vec![2]].concat()),
     ] {
         rejected(Signal::Logs, &logs_with_record(&record), name);
     }
@@ -607,14 +467,8 @@ fn a_wrong_wire_type_for_a_known_field_is_rejected() {
         ("flags as fixed64", fixed64_field(8, 1)),
         ("trace id as group", group(9, b"")),
         ("value string as varint", len_field(5, &varint_field(1, 1))),
-        (
-            "value double as fixed32",
-            len_field(5, &fixed32_field(4, 1)),
-        ),
-        (
-            "value strindex as fixed64",
-            len_field(5, &fixed64_field(8, 1)),
-        ),
+        ("value double as fixed32", len_field(5, &fixed32_field(4, 1))),
+        ("value strindex as fixed64", len_field(5, &fixed64_field(8, 1))),
     ] {
         rejected(Signal::Logs, &logs_with_record(&record), name);
     }
@@ -664,23 +518,16 @@ fn nested(levels: usize, innermost: &[u8]) -> Vec<u8> {
     for _ in 0..levels {
         any_value = len_field(5, &len_field(1, &any_value));
     }
-    logs_with_record(&len_field(
-        6,
-        &[len_field(1, b"deep"), len_field(2, &any_value)].concat(),
-    ))
+    logs_with_record(&len_field(6, &[len_field(1, b"deep"), len_field(2, &any_value)].concat()))
 }
 
 #[test]
 fn the_recursion_limit_is_prosts_to_the_level() {
     // The deepest nesting prost accepts, found rather than assumed, then one more.
-    let deepest = (0..60)
-        .rev()
-        .find(|levels| agree(Signal::Logs, &nested(*levels, b""), "empty").is_some());
+    let deepest =
+        (0..60).rev().find(|levels| agree(Signal::Logs, &nested(*levels, b""), "empty").is_some());
     let deepest = deepest.expect("some nesting is accepted");
-    assert!(
-        (40..60).contains(&deepest),
-        "deepest accepted nesting: {deepest}"
-    );
+    assert!((40..60).contains(&deepest), "deepest accepted nesting: {deepest}");
     rejected(Signal::Logs, &nested(deepest + 1, b""), "one level deeper");
     // At the deepest level, a field inside the innermost message still counts: an unknown
     // varint is skipped under the same budget, a group one level further.
@@ -688,14 +535,8 @@ fn the_recursion_limit_is_prosts_to_the_level() {
         ("a string", len_field(1, b"s")),
         ("an unknown varint", varint_field(99, 1)),
         ("an unknown group", group(99, b"")),
-        (
-            "an unknown group with a field",
-            group(99, &varint_field(1, 1)),
-        ),
-        (
-            "nested unknown groups",
-            group(99, &group(98, &group(97, b""))),
-        ),
+        ("an unknown group with a field", group(99, &varint_field(1, 1))),
+        ("nested unknown groups", group(99, &group(98, &group(97, b"")))),
     ] {
         for levels in deepest.saturating_sub(2)..=deepest + 1 {
             agree(
@@ -710,11 +551,7 @@ fn the_recursion_limit_is_prosts_to_the_level() {
     for tag in 0..120 {
         groups = group(tag + 1, &groups);
     }
-    rejected(
-        Signal::Logs,
-        &logs_with_record(&groups),
-        "120 nested groups",
-    );
+    rejected(Signal::Logs, &logs_with_record(&groups), "120 nested groups");
 }
 
 #[test]
@@ -722,44 +559,23 @@ fn non_utf8_strings_are_rejected_wherever_they_are() {
     let bad = b"ok \xc3\x28";
     for (name, body) in [
         ("severity text", logs_with_record(&len_field(3, bad))),
-        (
-            "attribute key",
-            logs_with_record(&len_field(6, &len_field(1, bad))),
-        ),
-        (
-            "string value",
-            logs_with_record(&len_field(5, &len_field(1, bad))),
-        ),
+        ("attribute key", logs_with_record(&len_field(6, &len_field(1, bad)))),
+        ("string value", logs_with_record(&len_field(5, &len_field(1, bad)))),
         ("event name", logs_with_record(&len_field(12, bad))),
-        (
-            "scope name",
-            len_field(1, &len_field(2, &len_field(1, &len_field(1, bad)))),
-        ),
+        ("scope name", len_field(1, &len_field(2, &len_field(1, &len_field(1, bad))))),
         ("schema url", len_field(1, &len_field(3, bad))),
     ] {
         rejected(Signal::Logs, &body, name);
     }
-    rejected(
-        Signal::Metrics,
-        &metrics_with_metric(&len_field(1, bad)),
-        "metric name",
-    );
-    rejected(
-        Signal::Traces,
-        &traces_with_span(&len_field(5, bad)),
-        "span name",
-    );
+    rejected(Signal::Metrics, &metrics_with_metric(&len_field(1, bad)), "metric name");
+    rejected(Signal::Traces, &traces_with_span(&len_field(5, bad)), "span name");
     rejected(
         Signal::Traces,
         &traces_with_span(&len_field(15, &len_field(2, bad))),
         "status message",
     );
     // Bytes fields may hold anything.
-    accepted(
-        Signal::Logs,
-        &logs_with_record(&len_field(5, &len_field(7, bad))),
-        "bytes value",
-    );
+    accepted(Signal::Logs, &logs_with_record(&len_field(5, &len_field(7, bad))), "bytes value");
 }
 
 #[test]
@@ -767,27 +583,13 @@ fn problems_are_the_same_and_in_the_same_order() {
     let span = [
         len_field(1, &[1; 3]),
         len_field(2, &[2; 9]),
-        len_field(
-            13,
-            &[len_field(1, &[3; 16]), len_field(2, &[4; 4])].concat(),
-        ),
+        len_field(13, &[len_field(1, &[3; 16]), len_field(2, &[4; 4])].concat()),
         len_field(4, &[5; 7]),
-        len_field(
-            9,
-            &[len_field(1, b"k"), len_field(2, &varint_field(8, 3))].concat(),
-        ),
+        len_field(9, &[len_field(1, b"k"), len_field(2, &varint_field(8, 3))].concat()),
     ]
     .concat();
-    let decoded = accepted(
-        Signal::Traces,
-        &traces_with_span(&span),
-        "bad ids and a strindex",
-    );
-    let fields: Vec<&str> = decoded
-        .problems
-        .iter()
-        .map(|it| it.field.as_str())
-        .collect();
+    let decoded = accepted(Signal::Traces, &traces_with_span(&span), "bad ids and a strindex");
+    let fields: Vec<&str> = decoded.problems.iter().map(|it| it.field.as_str()).collect();
     assert_eq!(
         fields,
         [
@@ -800,38 +602,17 @@ fn problems_are_the_same_and_in_the_same_order() {
     );
     assert!(the_span(&decoded).trace_id.is_empty());
     // A strindex replaced by a later value of the same oneof is no problem.
-    let record = len_field(
-        5,
-        &[varint_field(8, 1), len_field(1, b"now a string")].concat(),
-    );
-    let decoded = accepted(
-        Signal::Logs,
-        &logs_with_record(&record),
-        "strindex replaced",
-    );
+    let record = len_field(5, &[varint_field(8, 1), len_field(1, b"now a string")].concat());
+    let decoded = accepted(Signal::Logs, &logs_with_record(&record), "strindex replaced");
     assert!(decoded.problems.is_empty(), "{:?}", decoded.problems);
     // Nor is one in a field the model does not keep (Metric.metadata).
     let metric = [
         len_field(1, b"m"),
-        len_field(
-            12,
-            &[len_field(1, b"k"), len_field(2, &varint_field(8, 1))].concat(),
-        ),
+        len_field(12, &[len_field(1, b"k"), len_field(2, &varint_field(8, 1))].concat()),
     ]
     .concat();
-    let decoded = accepted(
-        Signal::Metrics,
-        &metrics_with_metric(&metric),
-        "strindex in metadata",
-    );
-    let messages: Vec<&str> = decoded
-        .problems
-        .iter()
-        .map(|it| it.message.as_str())
-        .collect();
+    let decoded = accepted(Signal::Metrics, &metrics_with_metric(&metric), "strindex in metadata");
+    let messages: Vec<&str> = decoded.problems.iter().map(|it| it.message.as_str()).collect();
     assert_eq!(messages.len(), 1, "{messages:?}");
-    assert!(
-        messages[0].starts_with("metric has no data"),
-        "{messages:?}"
-    );
+    assert!(messages[0].starts_with("metric has no data"), "{messages:?}");
 }
