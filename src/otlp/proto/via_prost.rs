@@ -160,9 +160,7 @@ fn any_value(tracker: &mut ProblemTracker, value: common::AnyValue) -> AnyValue 
 }
 
 fn resource(tracker: &mut ProblemTracker, resource: Option<resource::Resource>) -> Resource {
-    let Some(resource) = resource else {
-        return Resource::default();
-    };
+    let Some(resource) = resource else { return Resource::default() };
     tracker.enter_field("resource");
     let res = Resource {
         attributes: attributes(tracker, resource.attributes),
@@ -173,9 +171,7 @@ fn resource(tracker: &mut ProblemTracker, resource: Option<resource::Resource>) 
 }
 
 fn scope(tracker: &mut ProblemTracker, scope: Option<common::InstrumentationScope>) -> Scope {
-    let Some(scope) = scope else {
-        return Scope::default();
-    };
+    let Some(scope) = scope else { return Scope::default() };
     tracker.enter_field("scope");
     let res = Scope {
         name: scope.name,
