@@ -254,19 +254,23 @@ impl MessageReader {
                 4 => *out = AnyValue::Double(reader.double_field(wire_type)?),
                 5 => {
                     let message = reader.message_field(wire_type, depth)?;
-                    if !matches!(out, AnyValue::Array(_)) {
-                        *out = AnyValue::Array(Vec::new());
+                    if let AnyValue::Array(values) = out {
+                        self.array_value(message, depth - 1, values)?;
+                    } else {
+                        let mut values = Vec::new();
+                        self.array_value(message, depth - 1, &mut values)?;
+                        *out = AnyValue::Array(values);
                     }
-                    let AnyValue::Array(values) = out else { unreachable!("set above") };
-                    self.array_value(message, depth - 1, values)?;
                 }
                 6 => {
                     let message = reader.message_field(wire_type, depth)?;
-                    if !matches!(out, AnyValue::KvList(_)) {
-                        *out = AnyValue::KvList(Vec::new());
+                    if let AnyValue::KvList(values) = out {
+                        self.key_value_list(message, depth - 1, values)?;
+                    } else {
+                        let mut values = Vec::new();
+                        self.key_value_list(message, depth - 1, &mut values)?;
+                        *out = AnyValue::KvList(values);
                     }
-                    let AnyValue::KvList(values) = out else { unreachable!("set above") };
-                    self.key_value_list(message, depth - 1, values)?;
                 }
                 7 => *out = AnyValue::Bytes(reader.bytes_field(wire_type)?.to_vec()),
                 8 => {
