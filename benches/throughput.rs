@@ -13,6 +13,9 @@
 //! - `serde_json_value`: `serde_json::from_slice::<serde_json::Value>`, the DOM floor;
 //! - `opentelemetry_proto_serde`: `opentelemetry-proto` 0.33 with `with-serde`;
 //! - `codetel_json_decode`: `codetel::otlp::json::decode`;
+//! - `codetel_protobuf_decode`: `codetel::otlp::proto::decode`, the same data as protobuf;
+//! - `codetel_protobuf_decode_via_prost`: the reference path the protobuf reader replaced
+//!   (prost into `opentelemetry-proto`'s messages, then converted into the same model);
 //! - `codetel_normalize_json`, `codetel_normalize_protobuf`: decode, detect, adapt, derive,
 //!   privacy (`metadata_only`) and serialize the records as JSONL, capture by capture.
 //!
@@ -178,6 +181,22 @@ fn codetel_json_decode(input: &BenchInput) -> usize {
     n
 }
 
+fn codetel_protobuf_decode(input: &BenchInput) -> usize {
+    let mut n = 0;
+    for body in input.captures.iter().flat_map(|it| &it.bodies) {
+        n += otlp::proto::decode(body.signal, &body.protobuf).map_or(0, |it| it.request.item_count());
+    }
+    n
+}
+
+fn codetel_protobuf_decode_via_prost(input: &BenchInput) -> usize {
+    let mut n = 0;
+    for body in input.captures.iter().flat_map(|it| &it.bodies) {
+        n += otlp::proto::decode_via_prost(body.signal, &body.protobuf).map_or(0, |it| it.request.item_count());
+    }
+    n
+}
+
 /// The whole pipeline for every capture: decode, normalize, serialize the records as JSONL.
 fn codetel_normalize(input: &BenchInput, encoding: Encoding, out: &mut Vec<u8>) -> usize {
     let options = Options::new(CaptureMode::MetadataOnly);
@@ -206,10 +225,12 @@ fn codetel_normalize(input: &BenchInput, encoding: Encoding, out: &mut Vec<u8>) 
 
 type Variant = (&'static str, Encoding, fn(&BenchInput, &mut Vec<u8>) -> usize);
 
-const VARIANTS: [Variant; 5] = [
+const VARIANTS: [Variant; 7] = [
     ("serde_json_value", Encoding::Json, |input, _| serde_json_value(input)),
     ("opentelemetry_proto_serde", Encoding::Json, |input, _| opentelemetry_proto_serde(input)),
     ("codetel_json_decode", Encoding::Json, |input, _| codetel_json_decode(input)),
+    ("codetel_protobuf_decode", Encoding::Protobuf, |input, _| codetel_protobuf_decode(input)),
+    ("codetel_protobuf_decode_via_prost", Encoding::Protobuf, |input, _| codetel_protobuf_decode_via_prost(input)),
     ("codetel_normalize_json", Encoding::Json, |input, out| codetel_normalize(input, Encoding::Json, out)),
     ("codetel_normalize_protobuf", Encoding::Protobuf, |input, out| codetel_normalize(input, Encoding::Protobuf, out)),
 ];

@@ -5,6 +5,7 @@ mod captures;
 mod equivalence;
 mod jsonl;
 mod malformed;
+mod protobuf_reader;
 mod rich_request;
 mod robustness;
 mod spec_json;

@@ -1,12 +1,14 @@
-//! OTLP protobuf decoding: the body is decoded with the prost messages of
-//! `opentelemetry-proto`, then moved (not copied) into the model.
+//! The reference protobuf path, kept to prove the wire reader equal to it: the body is
+//! decoded with the prost messages of `opentelemetry-proto`, then moved (not copied) into
+//! the model. This was codetel's protobuf decoder; it now serves the differential tests and
+//! fuzz target, and the rare body that names a profiles-only `string_value_strindex`.
 //!
-//! Protobuf leaves little room for tolerance: prost rejects anything that is not a valid
-//! message (bad wire types, truncation, non-UTF-8 strings, nesting deeper than 100), and that
-//! fails the whole body as [`DecodeError::Protobuf`]. What is left to check here is what a
-//! valid message can still get wrong, reported the same way the JSON decoder reports it:
-//! ids of the wrong length (dropped), a metric without its data oneof
-//! ([`MetricData::Missing`]), and profile-only string-table references in `AnyValue`.
+//! prost rejects anything that is not a valid message (bad wire types, truncation, non-UTF-8
+//! strings, nesting deeper than 100), and that fails the whole body as
+//! [`DecodeError::Protobuf`]. What is left to check here is what a valid message can still
+//! get wrong, reported the same way the JSON decoder reports it: ids of the wrong length
+//! (dropped), a metric without its data oneof ([`MetricData::Missing`]), and profile-only
+//! string-table references in `AnyValue`.
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -18,15 +20,15 @@ use opentelemetry_proto::tonic::resource::v1 as resource;
 use opentelemetry_proto::tonic::trace::v1 as trace;
 use prost::Message as _;
 
-use super::problem_tracker::{ProblemTracker, SPAN_ID_BYTES, TRACE_ID_BYTES};
-use super::{
+use crate::otlp::problem_tracker::{ProblemTracker, SPAN_ID_BYTES, TRACE_ID_BYTES};
+use crate::otlp::{
     AnyValue, DecodeError, Decoded, ExponentialHistogramDataPoint, ExportRequest,
     HistogramDataPoint, KeyValue, LogRecord, Metric, MetricData, NumberDataPoint, NumberValue,
     Resource, ResourceLogs, ResourceMetrics, ResourceSpans, Scope, ScopeLogs, ScopeMetrics,
     ScopeSpans, Signal, Span, SpanEvent, SpanLink, SummaryDataPoint, Temporality,
 };
 
-/// Decodes an OTLP protobuf request body of the given signal.
+/// Decodes an OTLP protobuf request body of the given signal with prost.
 pub fn decode(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeError> {
     let invalid =
         |error: prost::DecodeError| DecodeError::Protobuf { signal, message: error.to_string() };
