@@ -965,6 +965,87 @@ mod tests {
         }
     }
 
+    fn claude_span_body(request_id: &str) -> Vec<u8> {
+        serde_json::json!({"resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+            "scopeSpans": [{"scope": {"name": "com.anthropic.claude_code.tracing"}, "spans": [{
+                "traceId": "0af7651916cd43dd8448eb211c80319c",
+                "spanId": "b7ad6b7169203331",
+                "name": "claude_code.llm_request",
+                "kind": 3,
+                "startTimeUnixNano": "1790000000000000000",
+                "endTimeUnixNano": "1790000001000000000",
+                "attributes": [
+                    {"key": "session.id", "value": {"stringValue": "s-1"}},
+                    {"key": "request_id", "value": {"stringValue": request_id}},
+                    {"key": "ttft_ms", "value": {"intValue": "120"}}
+                ]
+            }]}]
+        }]})
+        .to_string()
+        .into_bytes()
+    }
+
+    /// The other side of the skip rule: a request that may join (an event, then the span of
+    /// the same call in a later request) is still merged, so what is stored equals what
+    /// normalizing both requests together makes, and differs from normalizing each alone.
+    #[test]
+    fn a_request_that_may_join_still_revises_earlier_records() {
+        let store = Store::open(std::path::Path::new(":memory:")).expect("store");
+        let ingestor = Ingestor::new(
+            store,
+            Options::new(CaptureMode::MetadataOnly),
+            true,
+            IdentityPolicy::default(),
+            None,
+            None,
+            std::time::Duration::from_secs(60),
+        )
+        .expect("ingestor");
+        let event = claude_body("api_request", "s-1", 1_790_000_000_500_000_000);
+        let span = claude_span_body("req_1");
+        let _ = ingestor.ingest(&incoming(event.clone())).expect("event");
+        let mut span_request = incoming(span.clone());
+        span_request.path = "/v1/traces".to_owned();
+        span_request.signal = Signal::Traces;
+        let _ = ingestor.ingest(&span_request).expect("span");
+        let stored: Vec<serde_json::Value> = ingestor
+            .with_store(|store| store.records(None).expect("records"))
+            .iter()
+            .map(|it| {
+                let mut record = it.record.clone();
+                // The stored file names are the collector's; compare the rest.
+                record["source"]["file"] = serde_json::Value::Null;
+                record
+            })
+            .collect();
+        let request = |signal: Signal, body: &[u8]| Request {
+            file: String::new(),
+            signal,
+            encoding: Encoding::Json,
+            gzip: false,
+            decoded: otlp::decode(signal, Encoding::Json, body).expect("decode"),
+        };
+        let normalized = |requests: Vec<Request>| -> Vec<serde_json::Value> {
+            let capture = Capture { path: PathBuf::from("test"), manifest: None, requests };
+            normalize::normalize(&capture, &Options::new(CaptureMode::MetadataOnly))
+                .records
+                .iter()
+                .filter(|it| it.kind != RecordKind::Session)
+                .map(|it| {
+                    let mut record = serde_json::to_value(it).expect("JSON");
+                    record["source"]["file"] = serde_json::Value::Null;
+                    record
+                })
+                .collect()
+        };
+        let together = normalized(vec![request(Signal::Logs, &event), request(Signal::Traces, &span)]);
+        let mut apart = normalized(vec![request(Signal::Logs, &event)]);
+        apart.extend(normalized(vec![request(Signal::Traces, &span)]));
+        assert_ne!(together, apart, "the span must complete the event, or this test proves nothing");
+        assert_eq!(stored, together);
+    }
+
     /// Group commit under contention: every request acknowledged is stored exactly once, and of
     /// several copies of one body sent at once one is stored and the others are acknowledged
     /// as its duplicates (they may have joined the group of their first copy).
