@@ -49,6 +49,21 @@ pub trait Adapter: Sync {
 
     /// Maps the vendor's items of one capture onto canonical records.
     fn normalize(&self, items: &[Item<'_>]) -> Normalized;
+
+    /// Whether `item` may take part in a mapping that spans items: its records depending on
+    /// another item (a span completing an event, a log paired with a span, an event naming
+    /// another's provider), or another item's records depending on it (including being
+    /// dropped as its duplicate). `false` is a promise, read off the adapter's code, that
+    /// [`Adapter::normalize`] maps this item the same whatever items come with it, and maps
+    /// every other item the same with or without it. The collector then normalizes a request
+    /// made only of such items alone instead of with the earlier requests of its session.
+    ///
+    /// The default is the conservative `true`; an adapter overrides it only for items whose
+    /// mapping its code shows to be per item.
+    fn may_join_other_items(&self, item: &Item<'_>) -> bool {
+        let _ = item;
+        true
+    }
 }
 
 /// What an adapter produced.

@@ -251,7 +251,23 @@ impl Adapter for ClaudeCode {
         }
         out
     }
+
+    /// Only spans and the events a span can merge into ([`EventTwins`]) join other items;
+    /// every other event is mapped by `map_event` from itself alone. Metric points are left at
+    /// the default: their records are indexed with the events'.
+    fn may_join_other_items(&self, item: &Item<'_>) -> bool {
+        match item.data {
+            ItemData::Log(record) => match event_name(record) {
+                Some(name) => TWIN_EVENTS.contains(&name.as_str()),
+                None => false,
+            },
+            ItemData::Point { .. } | ItemData::Span(_) => true,
+        }
+    }
 }
+
+/// The events a span can describe too (the names [`EventTwins::index`] looks for).
+const TWIN_EVENTS: [&str; 4] = ["api_request", "api_error", "tool_result", "tool_decision"];
 
 /// Where the event records of each call are, so a span describing the same call adds its
 /// details to that record instead of counting the call twice.

@@ -532,6 +532,12 @@ impl Adapter for CopilotCli {
         }
         out
     }
+
+    /// Log records are kept as passthrough by `map_log` from themselves alone, and the trace
+    /// index reads spans only.
+    fn may_join_other_items(&self, item: &Item<'_>) -> bool {
+        !matches!(item.data, ItemData::Log(_))
+    }
 }
 
 /// One model round: trace, parent span, interaction id and `github.copilot.turn_id`.

@@ -271,6 +271,15 @@ impl Adapter for Goose {
         }
         out
     }
+
+    /// A `Tool call completed` log pairs with a `dispatch_tool_call` span ([`ToolPairs`]);
+    /// every other log record is mapped by `map_log` from itself alone.
+    fn may_join_other_items(&self, item: &Item<'_>) -> bool {
+        match item.data {
+            ItemData::Log(record) => body_text(record).as_deref() == Some(TOOL_COMPLETED),
+            ItemData::Point { .. } | ItemData::Span(_) => true,
+        }
+    }
 }
 
 /// `Tool call completed` log records paired with `dispatch_tool_call` spans: the log has

@@ -336,6 +336,12 @@ impl Adapter for QwenCode {
         }
         out
     }
+
+    /// Every item is mapped from itself alone (the shared set only keeps a finding from
+    /// being repeated).
+    fn may_join_other_items(&self, _item: &Item<'_>) -> bool {
+        false
+    }
 }
 
 /// An event's name as sent (`qwen-code.api_error`, `loop_detected`) and without the prefix,

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::adapter::{self, Item, ItemData};
 use crate::capture::{Capture, ItemId, Request};
+use crate::{adapters, detect};
 use crate::normalize::{self, Options, UNKNOWN_VENDOR};
 use crate::otlp::{self, DecodeError, Encoding, KeyValue, Signal, Temporality};
 use crate::schema::{attributes as attr, CanonicalRecord, RecordKind, Value};
@@ -121,9 +122,32 @@ pub struct ForwardQueueing {
     pub max_pending: usize,
 }
 
+/// The database and the group being written (see [`Ingestor::ingest`]).
+struct Shared {
+    store: Store,
+    /// The open group: requests written since the last commit.
+    group: u64,
+    /// Requests in the open group.
+    members: usize,
+    /// Groups whose commit failed, newest last (bounded), with the error.
+    failed: std::collections::VecDeque<(u64, String)>,
+}
+
+/// The most requests one group commit waits for: bounds the latency a request adds to the
+/// others of its group when requests keep arriving.
+pub const MAX_GROUP_REQUESTS: usize = 32;
+
+/// How long a request whose group is open waits before checking whether anyone is left to
+/// commit it (the member expected to may have failed without committing).
+const GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The shared ingest state.
 pub struct Ingestor {
-    store: Mutex<Store>,
+    store: Mutex<Shared>,
+    /// Requests waiting for the database lock: they join the open group.
+    waiting: std::sync::atomic::AtomicUsize,
+    /// Signalled when a group commits.
+    committed: std::sync::Condvar,
     options: Options,
     keep_raw_bodies: bool,
     identity: IdentityPolicy,
@@ -171,7 +195,26 @@ fn encoding_of(name: &str) -> Encoding {
     }
 }
 
-/// The distinct session ids of some records, sorted.
+/// Whether some item of `capture` may be mapped together with items of other requests, as its
+/// adapter declares ([`adapter::Adapter::may_join_other_items`]); detection as the pipeline
+/// does it, per resource group. Unclaimed items make no records and join nothing.
+pub fn may_join_other_requests(capture: &Capture, options: &Options) -> bool {
+    let mut owners: HashMap<(u32, u32), Option<&'static dyn adapter::Adapter>> = HashMap::new();
+    for (request_index, request) in capture.requests.iter().enumerate() {
+        for (resource_index, evidence) in detect::evidence(&request.decoded.request).iter().enumerate() {
+            let owner = match options.force_vendor {
+                Some(adapter) => Some(adapter),
+                None => detect::detect(adapters::ALL, evidence).adapter,
+            };
+            let _ = owners.insert((request_index as u32, resource_index as u32), owner);
+        }
+    }
+    adapter::items(capture).iter().any(|item| match owners.get(&(item.id.request, item.id.resource)).copied().flatten() {
+        Some(owner) => owner.may_join_other_items(item),
+        None => false,
+    })
+}
+
 /// One key per distinct resource of the request: `sender:` and a hash of its attributes.
 fn sender_keys(capture: &Capture) -> Vec<String> {
     let mut keys = Vec::new();
@@ -200,6 +243,7 @@ fn sender_keys(capture: &Capture) -> Vec<String> {
     keys
 }
 
+/// The distinct session ids of some records, sorted.
 fn session_ids(records: &[CanonicalRecord]) -> Vec<String> {
     let mut ids: Vec<String> = records.iter().filter_map(|it| it.session_id.clone()).collect();
     ids.sort();
@@ -258,7 +302,9 @@ impl Ingestor {
             None => None,
         };
         Ok(Ingestor {
-            store: Mutex::new(store),
+            store: Mutex::new(Shared { store, group: 0, members: 0, failed: std::collections::VecDeque::new() }),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            committed: std::sync::Condvar::new(),
             options,
             keep_raw_bodies,
             identity,
@@ -271,13 +317,45 @@ impl Ingestor {
 
     /// Runs `f` with the database (queries, the forwarder's queue updates).
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        let mut guard = match self.store.lock() {
+        let mut guard = self.lock();
+        // Readers never see a group's uncommitted requests (nor could they open their own
+        // transaction inside it): the open group is committed first, for its waiting members.
+        if guard.store.in_group() {
+            let _ = self.commit_group(&mut guard);
+        }
+        f(&mut guard.store)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        match self.store.lock() {
             Ok(it) => it,
-            // A panic while holding the lock cannot leave a half-written request: the
-            // transaction rolls back when dropped. The connection is still usable.
+            // A panic while holding the lock cannot leave a half-written request: its
+            // savepoint rolls back when dropped. The connection is still usable.
             Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
+        }
+    }
+
+    /// Commits the open group and wakes its members.
+    fn commit_group(&self, shared: &mut Shared) -> Result<(), StoreError> {
+        let res = shared.store.commit_group();
+        if let Err(error) = &res {
+            shared.failed.push_back((shared.group, error.to_string()));
+            if shared.failed.len() > 64 {
+                let _ = shared.failed.pop_front();
+            }
+        }
+        shared.group += 1;
+        shared.members = 0;
+        self.committed.notify_all();
+        res
+    }
+
+    /// Whether group `group` (already closed) committed.
+    fn group_outcome(shared: &Shared, group: u64) -> Result<(), StoreError> {
+        match shared.failed.iter().find(|(failed, _)| *failed == group) {
+            Some((_, message)) => Err(StoreError::GroupCommit { path: shared.store.path().to_owned(), message: message.clone() }),
+            None => Ok(()),
+        }
     }
 
     /// The identity policy sessions are shown with.
@@ -314,104 +392,123 @@ impl Ingestor {
         let named_sessions = session_ids(&alone.records);
         let sessions = if named_sessions.is_empty() { senders.clone() } else { named_sessions };
 
-        let mut store = match self.store.lock() {
-            Ok(it) => it,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let tx = store.transaction()?;
-        if let Some(earlier) = tx.duplicate_of(&incoming.tenant, incoming.signal.as_str(), &body_sha256)? {
-            return Ok(Ack {
-                request_id: earlier.request_id,
-                rejected: earlier.rejected,
-                message: earlier.message,
-                duplicate: true,
-                records: 0,
-            });
-        }
-        if let Some(forward) = self.forward {
-            let pending = tx.pending_forwards()?;
-            if pending >= forward.max_pending {
-                return Err(IngestError::QueueFull(pending));
-            }
-        }
-        let request_id = tx.next_request_id()?;
-        let file = body_file_name(request_id, incoming.signal, incoming.encoding, incoming.gzip);
-        let merges = !self.merge_window.is_zero()
-            && self.keep_raw_bodies
-            && incoming.signal != Signal::Metrics
-            && !canonical
-            && !sessions.is_empty();
-        let window = if merges {
-            let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
-            tx.window_requests(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS, MAX_WINDOW_ITEMS)?
-        } else {
-            Vec::new()
-        };
-        let rejected = alone.rejected;
-        let message = alone.message.clone();
-        let (produced, revisions) = if window.is_empty() {
-            (alone, Vec::new())
-        } else {
-            self.produce_window(&window, &capture, &file)
-        };
-        let Produced { mut records, parents, resumed_from, metric_points, .. } = produced;
-        // Forwarded records keep the source their first collector gave them.
-        if !canonical {
-            for record in &mut records {
-                if let Some(source) = &mut record.source {
-                    source.file.clone_from(&file);
-                }
-            }
-        }
-        apply_stream_state(&tx, &incoming.tenant, &mut records, &metric_points)?;
-
-        let headers_json = serde_json::to_string(&incoming.headers).unwrap_or_else(|_| "{}".to_owned());
-        let new_request = NewRequest {
-            tenant: &incoming.tenant,
-            received_unix_nano: incoming.received_unix_nano,
-            transport: incoming.transport.as_str(),
-            method: &incoming.method,
-            path: &incoming.path,
-            signal: incoming.signal.as_str(),
-            encoding: incoming.encoding.as_str(),
-            content_encoding: incoming.gzip.then_some("gzip"),
-            headers_json: &headers_json,
-            body: self.keep_raw_bodies.then_some(&incoming.raw_body[..]),
-            body_sha256: &body_sha256,
-            items,
-            rejected,
-            message: message.as_deref(),
-            canonical,
-        };
-        let id = tx.insert_request(&new_request, records.len())?;
-        tx.insert_records(id, &incoming.tenant, &rows(&records, &parents, &resumed_from))?;
-        // Every request is findable by its sessions and by its sender.
-        let mut carried = sessions;
-        carried.extend(senders);
-        carried.extend(session_ids(&records));
-        carried.sort();
-        carried.dedup();
-        tx.insert_request_sessions(id, &incoming.tenant, &carried)?;
-        let mut queued = false;
-        for revision in &revisions {
-            let revised_rows = rows(&revision.records, &revision.parents, &revision.resumed_from);
-            let changed = tx.replace_records(revision.request_id, &incoming.tenant, &revised_rows)?;
-            if !changed {
-                continue;
+        // Group commit: the request is written in a savepoint of the open group transaction;
+        // requests that queued for the lock meanwhile join the group, and the last of them
+        // commits it (one fsync for all). Every member is acknowledged only after that commit.
+        let _ = self.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut shared = self.lock();
+        let _ = self.waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        let group = shared.group;
+        let written = (|| -> Result<(Ack, bool), IngestError> {
+            let store = &mut shared.store;
+            store.begin_group()?;
+            let tx = store.savepoint()?;
+            if let Some(earlier) = tx.duplicate_of(&incoming.tenant, incoming.signal.as_str(), &body_sha256)? {
+                return Ok((
+                    Ack {
+                        request_id: earlier.request_id,
+                        rejected: earlier.rejected,
+                        message: earlier.message,
+                        duplicate: true,
+                        records: 0,
+                    },
+                    false,
+                ));
             }
             if let Some(forward) = self.forward {
-                let payload = self.payload(forward, &revision.records, &revision.parents, &revision.resumed_from, revision.received_unix_nano);
-                tx.revise_forward(revision.request_id, payload.as_deref(), self.forward_due_ms(revision.received_unix_nano))?;
+                let pending = tx.pending_forwards()?;
+                if pending >= forward.max_pending {
+                    return Err(IngestError::QueueFull(pending));
+                }
             }
-        }
-        if let Some(forward) = self.forward {
-            if let Some(payload) = self.payload(forward, &records, &parents, &resumed_from, incoming.received_unix_nano) {
-                tx.enqueue_forward(id, &payload, self.forward_due_ms(incoming.received_unix_nano))?;
-                queued = true;
+            let request_id = tx.next_request_id()?;
+            let file = body_file_name(request_id, incoming.signal, incoming.encoding, incoming.gzip);
+            // A request whose every item its adapter maps alone cannot change an earlier record nor
+            // be changed by one: normalizing it with its window would give what `alone` holds.
+            let merges = !self.merge_window.is_zero()
+                && self.keep_raw_bodies
+                && incoming.signal != Signal::Metrics
+                && !canonical
+                && !sessions.is_empty()
+                && may_join_other_requests(&capture, &self.options);
+            let window = if merges {
+                let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
+                tx.window_requests(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS, MAX_WINDOW_ITEMS)?
+            } else {
+                Vec::new()
+            };
+            let rejected = alone.rejected;
+            let message = alone.message.clone();
+            let (produced, revisions) = if window.is_empty() {
+                (alone, Vec::new())
+            } else {
+                self.produce_window(&window, &capture, &file)
+            };
+            let Produced { mut records, parents, resumed_from, metric_points, .. } = produced;
+            // Forwarded records keep the source their first collector gave them.
+            if !canonical {
+                for record in &mut records {
+                    if let Some(source) = &mut record.source {
+                        source.file.clone_from(&file);
+                    }
+                }
             }
+            apply_stream_state(&tx, &incoming.tenant, &mut records, &metric_points)?;
+
+            let headers_json = serde_json::to_string(&incoming.headers).unwrap_or_else(|_| "{}".to_owned());
+            let new_request = NewRequest {
+                tenant: &incoming.tenant,
+                received_unix_nano: incoming.received_unix_nano,
+                transport: incoming.transport.as_str(),
+                method: &incoming.method,
+                path: &incoming.path,
+                signal: incoming.signal.as_str(),
+                encoding: incoming.encoding.as_str(),
+                content_encoding: incoming.gzip.then_some("gzip"),
+                headers_json: &headers_json,
+                body: self.keep_raw_bodies.then_some(&incoming.raw_body[..]),
+                body_sha256: &body_sha256,
+                items,
+                rejected,
+                message: message.as_deref(),
+                canonical,
+            };
+            let id = tx.insert_request(&new_request, records.len())?;
+            tx.insert_records(id, &incoming.tenant, &rows(&records, &parents, &resumed_from))?;
+            // Every request is findable by its sessions and by its sender.
+            let mut carried = sessions;
+            carried.extend(senders);
+            carried.extend(session_ids(&records));
+            carried.sort();
+            carried.dedup();
+            tx.insert_request_sessions(id, &incoming.tenant, &carried)?;
+            let mut queued = false;
+            for revision in &revisions {
+                let revised_rows = rows(&revision.records, &revision.parents, &revision.resumed_from);
+                let changed = tx.replace_records(revision.request_id, &incoming.tenant, &revised_rows)?;
+                if !changed {
+                    continue;
+                }
+                if let Some(forward) = self.forward {
+                    let payload = self.payload(forward, &revision.records, &revision.parents, &revision.resumed_from, revision.received_unix_nano);
+                    tx.revise_forward(revision.request_id, payload.as_deref(), self.forward_due_ms(revision.received_unix_nano))?;
+                }
+            }
+            if let Some(forward) = self.forward {
+                if let Some(payload) = self.payload(forward, &records, &parents, &resumed_from, incoming.received_unix_nano) {
+                    tx.enqueue_forward(id, &payload, self.forward_due_ms(incoming.received_unix_nano))?;
+                    queued = true;
+                }
+            }
+            tx.commit()?;
+            Ok((Ack { request_id: id, rejected, message, duplicate: false, records: records.len() }, queued))
+        })();
+        // A duplicate's first copy may be in this very group: it too waits for the commit.
+        self.finish_group(shared, group)?;
+        let (ack, queued) = written?;
+        if ack.duplicate {
+            return Ok(ack);
         }
-        tx.commit()?;
-        drop(store);
 
         if queued {
             self.queued.notify_one();
@@ -427,7 +524,31 @@ impl Ingestor {
                 eprintln!("codetel collect: --record: {error}");
             }
         }
-        Ok(Ack { request_id: id, rejected, message, duplicate: false, records: records.len() })
+        Ok(ack)
+    }
+
+    /// Adds the request just written to the open group, then commits the group when no other
+    /// request waits to join it (or it is full), else waits for its commit. Returns whether
+    /// the group, and so the request, is durable.
+    fn finish_group(&self, mut shared: std::sync::MutexGuard<'_, Shared>, group: u64) -> Result<(), StoreError> {
+        shared.members += 1;
+        if self.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 || shared.members >= MAX_GROUP_REQUESTS {
+            return self.commit_group(&mut shared);
+        }
+        loop {
+            shared = match self.committed.wait_timeout(shared, GROUP_WAIT) {
+                Ok((it, _)) => it,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+            if shared.group != group {
+                return Self::group_outcome(&shared, group);
+            }
+            // Holding the lock, nobody is half-way through a request: with nobody left to
+            // join, this member commits (whoever was expected to did not, for instance failed).
+            if self.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return self.commit_group(&mut shared);
+            }
+        }
     }
 
     /// When a request's payload may be sent: once its merge window has closed (plus a second,
@@ -735,4 +856,256 @@ fn apply_stream_state(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::CaptureMode;
+    use crate::store::sessions::IdentityPolicy;
+
+    fn corpus_captures() -> Vec<Capture> {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        crate::capture::discover(&corpus)
+            .expect("corpus")
+            .into_iter()
+            .filter_map(|input| match input {
+                crate::capture::Input::Dir(dir) => Some(Capture::load_dir(&dir).expect("capture")),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn only(capture: &Capture, requests: std::ops::Range<usize>) -> Capture {
+        Capture { path: capture.path.clone(), manifest: None, requests: capture.requests[requests].to_vec() }
+    }
+
+    /// The records of one request of a capture, serialized (the item id is not).
+    fn records_of(output: &normalize::Output, request: usize) -> Vec<String> {
+        output
+            .records
+            .iter()
+            .filter(|it| it.kind != RecordKind::Session && it.item.is_some_and(|id| id.request as usize == request))
+            .map(|it| serde_json::to_string(it).expect("JSON"))
+            .collect()
+    }
+
+    /// The skip rule against the window it skips, on every request of every capture: a request
+    /// the adapters declare standalone makes the same records alone as with every earlier
+    /// request of its capture, and leaves the earlier requests' records as they were.
+    #[test]
+    fn a_request_declared_standalone_makes_what_its_window_would() {
+        let options = Options::new(CaptureMode::MetadataOnly);
+        let (mut standalone, mut joining) = (0, 0);
+        for capture in corpus_captures() {
+            for index in 0..capture.requests.len() {
+                if capture.requests[index].signal == Signal::Metrics {
+                    continue;
+                }
+                let alone = only(&capture, index..index + 1);
+                if may_join_other_requests(&alone, &options) {
+                    joining += 1;
+                    continue;
+                }
+                standalone += 1;
+                let label = format!("{} request {index}", capture.path.display());
+                let with_window = normalize::normalize(&only(&capture, 0..index + 1), &options);
+                let without = normalize::normalize(&only(&capture, 0..index), &options);
+                let by_itself = normalize::normalize(&alone, &options);
+                assert_eq!(records_of(&with_window, index), records_of(&by_itself, 0), "{label}: its own records");
+                for earlier in 0..index {
+                    assert_eq!(records_of(&with_window, earlier), records_of(&without, earlier), "{label}: request {earlier}");
+                }
+            }
+        }
+        // Both sides of the rule occur in real captures, or this test proves nothing.
+        assert!(standalone > 0 && joining > 0, "standalone {standalone}, joining {joining}");
+    }
+
+    fn claude_log(event: &str) -> Capture {
+        let body = claude_body(event, "s-1", 1_790_000_000_000_000_000);
+        let decoded = otlp::decode(Signal::Logs, Encoding::Json, &body).expect("decode");
+        Capture {
+            path: PathBuf::from("test"),
+            manifest: None,
+            requests: vec![Request { file: String::new(), signal: Signal::Logs, encoding: Encoding::Json, gzip: false, decoded }],
+        }
+    }
+
+    fn claude_body(event: &str, session: &str, time: u64) -> Vec<u8> {
+        serde_json::json!({"resourceLogs": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+            "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": [{
+                "timeUnixNano": time.to_string(),
+                "body": {"stringValue": format!("claude_code.{event}")},
+                "attributes": [
+                    {"key": "event.name", "value": {"stringValue": event}},
+                    {"key": "session.id", "value": {"stringValue": session}},
+                    {"key": "request_id", "value": {"stringValue": "req_1"}}
+                ]
+            }]}]
+        }]})
+        .to_string()
+        .into_bytes()
+    }
+
+    fn incoming(body: Vec<u8>) -> Incoming {
+        Incoming {
+            tenant: "t".to_owned(),
+            transport: Transport::Http,
+            method: "POST".to_owned(),
+            path: "/v1/logs".to_owned(),
+            signal: Signal::Logs,
+            encoding: Encoding::Json,
+            raw_body: body.clone(),
+            gzip: false,
+            body,
+            headers: BTreeMap::new(),
+            received_unix_nano: 1_790_000_000_000_000_000,
+        }
+    }
+
+    fn claude_span_body(request_id: &str) -> Vec<u8> {
+        serde_json::json!({"resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+            "scopeSpans": [{"scope": {"name": "com.anthropic.claude_code.tracing"}, "spans": [{
+                "traceId": "0af7651916cd43dd8448eb211c80319c",
+                "spanId": "b7ad6b7169203331",
+                "name": "claude_code.llm_request",
+                "kind": 3,
+                "startTimeUnixNano": "1790000000000000000",
+                "endTimeUnixNano": "1790000001000000000",
+                "attributes": [
+                    {"key": "session.id", "value": {"stringValue": "s-1"}},
+                    {"key": "request_id", "value": {"stringValue": request_id}},
+                    {"key": "ttft_ms", "value": {"intValue": "120"}}
+                ]
+            }]}]
+        }]})
+        .to_string()
+        .into_bytes()
+    }
+
+    /// The other side of the skip rule: a request that may join (an event, then the span of
+    /// the same call in a later request) is still merged, so what is stored equals what
+    /// normalizing both requests together makes, and differs from normalizing each alone.
+    #[test]
+    fn a_request_that_may_join_still_revises_earlier_records() {
+        let store = Store::open(std::path::Path::new(":memory:")).expect("store");
+        let ingestor = Ingestor::new(
+            store,
+            Options::new(CaptureMode::MetadataOnly),
+            true,
+            IdentityPolicy::default(),
+            None,
+            None,
+            std::time::Duration::from_secs(60),
+        )
+        .expect("ingestor");
+        let event = claude_body("api_request", "s-1", 1_790_000_000_500_000_000);
+        let span = claude_span_body("req_1");
+        let _ = ingestor.ingest(&incoming(event.clone())).expect("event");
+        let mut span_request = incoming(span.clone());
+        span_request.path = "/v1/traces".to_owned();
+        span_request.signal = Signal::Traces;
+        let _ = ingestor.ingest(&span_request).expect("span");
+        let stored: Vec<serde_json::Value> = ingestor
+            .with_store(|store| store.records(None).expect("records"))
+            .iter()
+            .map(|it| {
+                let mut record = it.record.clone();
+                // The stored file names are the collector's; compare the rest.
+                record["source"]["file"] = serde_json::Value::Null;
+                record
+            })
+            .collect();
+        let request = |signal: Signal, body: &[u8]| Request {
+            file: String::new(),
+            signal,
+            encoding: Encoding::Json,
+            gzip: false,
+            decoded: otlp::decode(signal, Encoding::Json, body).expect("decode"),
+        };
+        let normalized = |requests: Vec<Request>| -> Vec<serde_json::Value> {
+            let capture = Capture { path: PathBuf::from("test"), manifest: None, requests };
+            normalize::normalize(&capture, &Options::new(CaptureMode::MetadataOnly))
+                .records
+                .iter()
+                .filter(|it| it.kind != RecordKind::Session)
+                .map(|it| {
+                    let mut record = serde_json::to_value(it).expect("JSON");
+                    record["source"]["file"] = serde_json::Value::Null;
+                    record
+                })
+                .collect()
+        };
+        let together = normalized(vec![request(Signal::Logs, &event), request(Signal::Traces, &span)]);
+        let mut apart = normalized(vec![request(Signal::Logs, &event)]);
+        apart.extend(normalized(vec![request(Signal::Traces, &span)]));
+        assert_ne!(together, apart, "the span must complete the event, or this test proves nothing");
+        assert_eq!(stored, together);
+    }
+
+    /// Group commit under contention: every request acknowledged is stored exactly once, and of
+    /// several copies of one body sent at once one is stored and the others are acknowledged
+    /// as its duplicates (they may have joined the group of their first copy).
+    #[test]
+    fn concurrent_requests_are_each_stored_once() {
+        let store = Store::open(std::path::Path::new(":memory:")).expect("store");
+        let ingestor = Ingestor::new(
+            store,
+            Options::new(CaptureMode::MetadataOnly),
+            true,
+            IdentityPolicy::default(),
+            None,
+            None,
+            std::time::Duration::from_secs(60),
+        )
+        .expect("ingestor");
+        let (threads, per_thread) = (4, 25);
+        let acks: Vec<Vec<Ack>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|thread| {
+                    let ingestor = &ingestor;
+                    scope.spawn(move || {
+                        let mut acks = Vec::new();
+                        for n in 0..per_thread {
+                            // Events that join (api_request) and events that stand alone, in
+                            // sessions shared across threads, so windows read other members' rows.
+                            let event = if n % 2 == 0 { "api_request" } else { "user_prompt" };
+                            let body = claude_body(event, &format!("s-{}", n % 3), 1_790_000_000_000_000_000 + (thread * 1000 + n) as u64);
+                            acks.push(ingestor.ingest(&incoming(body)).expect("ingest"));
+                        }
+                        acks.push(ingestor.ingest(&incoming(claude_body("user_prompt", "shared", 1))).expect("ingest"));
+                        acks
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|it| it.join().expect("thread")).collect()
+        });
+        let acks: Vec<&Ack> = acks.iter().flatten().collect();
+        let stored: Vec<&&Ack> = acks.iter().filter(|it| !it.duplicate).collect();
+        assert_eq!(stored.len(), threads * per_thread + 1);
+        let shared: Vec<&&Ack> = acks.iter().filter(|it| it.duplicate).collect();
+        assert_eq!(shared.len(), threads - 1);
+        assert!(shared.iter().all(|it| stored.iter().any(|stored| stored.request_id == it.request_id)), "a duplicate names a stored request");
+        let mut ids: Vec<i64> = stored.iter().map(|it| it.request_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), stored.len(), "request ids are unique");
+        let (requests, records) = ingestor.with_store(|store| (store.request_count().expect("count"), store.records(None).expect("records").len()));
+        assert_eq!(requests, stored.len());
+        assert_eq!(records, stored.len(), "one record per request");
+    }
+
+    #[test]
+    fn only_events_a_span_can_complete_keep_the_window() {
+        let options = Options::new(CaptureMode::MetadataOnly);
+        for event in ["api_request", "api_error", "tool_result", "tool_decision"] {
+            assert!(may_join_other_requests(&claude_log(event), &options), "{event}");
+        }
+        for event in ["user_prompt", "api_refusal", "some_future_event"] {
+            assert!(!may_join_other_requests(&claude_log(event), &options), "{event}");
+        }
+    }
 }

@@ -126,6 +126,14 @@ pub enum StoreError {
         /// The parser's message.
         message: String,
     },
+    /// The commit of a group of requests failed (reported to every request of the group).
+    #[error("database {path}: committing a group of requests failed: {message}")]
+    GroupCommit {
+        /// The database file.
+        path: String,
+        /// The commit's error.
+        message: String,
+    },
 }
 
 /// An open database.
@@ -380,7 +388,47 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|cause| StoreError::Sqlite { path: path.clone(), cause })?;
-        Ok(StoreTx { tx, path })
+        Ok(StoreTx { tx: Scope::Transaction(tx), path })
+    }
+
+    /// Opens the transaction a group of requests is written in, unless one is open: requests
+    /// of a group are each written in a savepoint ([`Store::savepoint`]) and become durable
+    /// together at [`Store::commit_group`] (one fsync for all of them).
+    pub fn begin_group(&self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|cause| self.error(cause))?;
+        }
+        Ok(())
+    }
+
+    /// Whether a group transaction is open.
+    pub fn in_group(&self) -> bool {
+        !self.conn.is_autocommit()
+    }
+
+    /// Commits the open group (nothing when none is open). On failure the group is rolled
+    /// back: none of its requests is stored.
+    pub fn commit_group(&self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => Ok(()),
+            Err(cause) => {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                Err(self.error(cause))
+            }
+        }
+    }
+
+    /// Starts one request's part of the open group ([`Store::begin_group`]): committing it
+    /// keeps its writes for the group's commit, dropping it undoes them alone.
+    pub fn savepoint(&mut self) -> Result<StoreTx<'_>, StoreError> {
+        let path = self.path.clone();
+        let savepoint = self.conn.savepoint().map_err(|cause| StoreError::Sqlite { path: path.clone(), cause })?;
+        Ok(StoreTx { tx: Scope::Savepoint(savepoint), path })
     }
 
     /// Every stored record, in arrival order, optionally for one tenant.
@@ -558,8 +606,25 @@ impl Store {
 /// The transaction one request is written in; dropped without [`StoreTx::commit`], nothing
 /// of it is stored.
 pub struct StoreTx<'a> {
-    tx: rusqlite::Transaction<'a>,
+    tx: Scope<'a>,
     path: String,
+}
+
+/// A whole transaction, or a savepoint inside a group's transaction.
+enum Scope<'a> {
+    Transaction(rusqlite::Transaction<'a>),
+    Savepoint(rusqlite::Savepoint<'a>),
+}
+
+impl std::ops::Deref for Scope<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Scope::Transaction(it) => it,
+            Scope::Savepoint(it) => it,
+        }
+    }
 }
 
 impl StoreTx<'_> {
@@ -837,10 +902,15 @@ impl StoreTx<'_> {
         }
     }
 
-    /// Commits: from here on the request is durable and may be acknowledged.
+    /// Commits: a transaction is then durable and may be acknowledged; a savepoint's writes
+    /// join its group, durable once the group commits.
     pub fn commit(self) -> Result<(), StoreError> {
         let path = self.path;
-        self.tx.commit().map_err(|cause| StoreError::Sqlite { path, cause })
+        match self.tx {
+            Scope::Transaction(it) => it.commit(),
+            Scope::Savepoint(it) => it.commit(),
+        }
+        .map_err(|cause| StoreError::Sqlite { path, cause })
     }
 }
 

@@ -8,10 +8,11 @@
 //! every session id codetel reads in a record is replaced, and each session gets its own
 //! `service.instance.id`, as separate CLI processes have, so the collector sees many
 //! sessions, as a shared collector does (`--sessions 1` is the adversarial case: one session
-//! sending everything, the merge window always full). Bodies are encoded by the client
-//! threads as they go (that work shares the machine with the collector). A request counts
-//! once its 200 arrives, which the collector sends only after the transaction holding it
-//! committed; `partialSuccess.rejectedLogRecords` is
+//! sending everything, the merge window always full). Each template is encoded once before the
+//! timed phase; a request's body is a copy with its session, instance and times patched in
+//! the bytes (the client shares the two cores with the collector, so it must cost little; its
+//! CPU and the collector's are printed). A request counts once its 200 arrives, which the
+//! collector sends only after the transaction holding it committed; `partialSuccess.rejectedLogRecords` is
 //! subtracted from the accepted records.
 //!
 //! Prints accepted records/s, request latency (p50, p99, max), errors, and the collector's
@@ -266,6 +267,14 @@ fn build_requests(corpus: &Path, config: &LoadConfig) -> Result<Vec<ExportReques
 /// request's, so no two bodies are equal (the collector acknowledges a byte-identical retry
 /// without storing it again, which would measure nothing).
 fn body(templates: &[ExportRequest], sequence: usize, batch: usize, sessions: usize, encoding: Encoding) -> Vec<u8> {
+    match encoding {
+        Encoding::Json => encode::to_json(&instance(templates, sequence, batch, sessions)),
+        Encoding::Protobuf => encode::to_protobuf(&instance(templates, sequence, batch, sessions)),
+    }
+}
+
+/// The `sequence`-th request before encoding (see [`body`]).
+fn instance(templates: &[ExportRequest], sequence: usize, batch: usize, sessions: usize) -> ExportRequest {
     let mut request = templates[sequence % templates.len()].clone();
     let shift = (sequence / templates.len()) as u64 * (templates.len() * batch) as u64 * 1_000_000;
     // Requests take turns over every session, whatever the number of templates: request n
@@ -284,10 +293,88 @@ fn body(templates: &[ExportRequest], sequence: usize, batch: usize, sessions: us
             }
         }
     }
-    match encoding {
+    request
+}
+
+/// A template encoded once, with where its session and instance numbers and its record times
+/// sit in the bytes: a unique body is then a copy with those patched, so the client spends
+/// next to no CPU per request (it shares the two cores with the collector).
+struct Encoded {
+    bytes: Vec<u8>,
+    /// Offsets of the 8 digits of every `load-session-NNNNNNNN` and `load-instance-NNNNNNNN`.
+    numbers: Vec<usize>,
+    /// Offsets of every record time: 8 little-endian bytes (protobuf) or 19 digits (JSON).
+    times: Vec<usize>,
+}
+
+/// Encodes template `index` (sequence `index`: no time shift) and finds what to patch; `None`
+/// when a time is not found exactly once (such a template is encoded per request instead).
+fn pre_encode(templates: &[ExportRequest], index: usize, batch: usize, sessions: usize, encoding: Encoding) -> Option<Encoded> {
+    let request = instance(templates, index, batch, sessions);
+    let bytes = match encoding {
         Encoding::Json => encode::to_json(&request),
         Encoding::Protobuf => encode::to_protobuf(&request),
+    };
+    let find_all = |needle: &[u8]| -> Vec<usize> {
+        bytes.windows(needle.len()).enumerate().filter(|(_, it)| *it == needle).map(|(at, _)| at).collect()
+    };
+    let mut numbers = Vec::new();
+    for prefix in [&b"load-session-"[..], b"load-instance-"] {
+        for at in find_all(prefix) {
+            let digits = at + prefix.len();
+            if bytes.get(digits..digits + 8).is_some_and(|it| it.iter().all(u8::is_ascii_digit)) {
+                numbers.push(digits);
+            }
+        }
     }
+    let ExportRequest::Logs(resources) = &request else { return None };
+    let mut times = Vec::new();
+    for record in resources.iter().flat_map(|it| &it.scope_logs).flat_map(|it| &it.log_records) {
+        let found: Vec<usize> = match encoding {
+            Encoding::Protobuf => find_all(&record.time_unix_nano.to_le_bytes()),
+            Encoding::Json => {
+                let digits = record.time_unix_nano.to_string();
+                let not_digit = |at: Option<&u8>| !at.is_some_and(u8::is_ascii_digit);
+                find_all(digits.as_bytes())
+                    .into_iter()
+                    .filter(|at| digits.len() == 19 && not_digit(at.checked_sub(1).and_then(|it| bytes.get(it))) && not_digit(bytes.get(at + 19)))
+                    .collect()
+            }
+        };
+        let [at] = found[..] else { return None };
+        times.push(at);
+    }
+    Some(Encoded { bytes, numbers, times })
+}
+
+/// The `sequence`-th body from its template's pre-encoded bytes: what [`body`] would encode.
+fn patched(encoded: &Encoded, templates: usize, sequence: usize, batch: usize, sessions: usize, encoding: Encoding) -> Option<Vec<u8>> {
+    let shift = (sequence / templates) as u64 * (templates * batch) as u64 * 1_000_000;
+    let number = format!("{:08}", sequence % sessions.max(1));
+    if number.len() != 8 {
+        return None;
+    }
+    let mut bytes = encoded.bytes.clone();
+    for &at in &encoded.numbers {
+        bytes[at..at + 8].copy_from_slice(number.as_bytes());
+    }
+    for &at in &encoded.times {
+        match encoding {
+            Encoding::Protobuf => {
+                let time = u64::from_le_bytes(bytes[at..at + 8].try_into().ok()?) + shift;
+                bytes[at..at + 8].copy_from_slice(&time.to_le_bytes());
+            }
+            Encoding::Json => {
+                let time: u64 = std::str::from_utf8(&bytes[at..at + 19]).ok()?.parse().ok()?;
+                let text = (time + shift).to_string();
+                if text.len() != 19 {
+                    return None;
+                }
+                bytes[at..at + 19].copy_from_slice(text.as_bytes());
+            }
+        }
+    }
+    Some(bytes)
 }
 
 /// One keep-alive HTTP/1.1 connection.
@@ -389,24 +476,47 @@ fn memory(pid: u32) -> (Option<u64>, Option<u64>) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`: on a shared
+/// machine the rate moves with the load, but CPU per request does not, so it is printed too.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn drive(config: &LoadConfig, address: SocketAddr, templates: &[ExportRequest], pid: Option<u32>) -> Result<()> {
     let content_type = match config.encoding {
         Encoding::Json => "application/json",
         Encoding::Protobuf => "application/x-protobuf",
     };
+    let encoded: Vec<Option<Encoded>> =
+        (0..templates.len()).map(|index| pre_encode(templates, index, config.batch, config.sessions, config.encoding)).collect();
+    let on_the_fly = encoded.iter().filter(|it| it.is_none()).count();
+    if on_the_fly > 0 {
+        println!("load: {on_the_fly} of {} templates are encoded per request (a record time not found exactly once in the bytes)", templates.len());
+    }
+    let encoded = Arc::new(encoded);
     let templates = Arc::new(templates.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
+    let collector_cpu_before = pid.and_then(|it| cpu_seconds(&it.to_string()));
+    let client_cpu_before = cpu_seconds("self");
     let mut threads = Vec::new();
     for _ in 0..config.connections {
-        let (templates, next, stop) = (Arc::clone(&templates), Arc::clone(&next), Arc::clone(&stop));
+        let (templates, encoded, next, stop) = (Arc::clone(&templates), Arc::clone(&encoded), Arc::clone(&next), Arc::clone(&stop));
         let (encoding, batch, sessions) = (config.encoding, config.batch, config.sessions);
         threads.push(std::thread::spawn(move || {
             let mut res = ThreadResult::default();
             let mut connection = None;
             while !stop.load(Ordering::Relaxed) {
-                let body = body(&templates, next.fetch_add(1, Ordering::Relaxed), batch, sessions, encoding);
+                let sequence = next.fetch_add(1, Ordering::Relaxed);
+                let body = encoded[sequence % templates.len()]
+                    .as_ref()
+                    .and_then(|it| patched(it, templates.len(), sequence, batch, sessions, encoding))
+                    .unwrap_or_else(|| body(&templates, sequence, batch, sessions, encoding));
                 if connection.is_none() {
                     connection = Connection::open(address).ok();
                 }
@@ -450,6 +560,8 @@ fn drive(config: &LoadConfig, address: SocketAddr, templates: &[ExportRequest], 
         errors += res.errors;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let collector_cpu = pid.and_then(|it| cpu_seconds(&it.to_string())).zip(collector_cpu_before).map(|(after, before)| after - before);
+    let client_cpu = cpu_seconds("self").zip(client_cpu_before).map(|(after, before)| after - before);
     latencies.sort_unstable();
     let percentile = |p: f64| -> f64 {
         if latencies.is_empty() {
@@ -475,5 +587,55 @@ fn drive(config: &LoadConfig, address: SocketAddr, templates: &[ExportRequest], 
         println!("| collector RSS after each third | {} |", samples.join(", "));
         println!("| collector peak RSS (VmHWM) | {} |", mib(memory(pid).1));
     }
+    let per_request = |cpu: Option<f64>| match cpu {
+        Some(seconds) if !latencies.is_empty() => format!(
+            "{seconds:.1} s ({:.0}% of one core), {:.2} ms per request",
+            seconds / elapsed * 100.0,
+            seconds * 1000.0 / latencies.len() as f64
+        ),
+        _ => "?".to_owned(),
+    };
+    if pid.is_some() {
+        println!("| collector CPU (user + system) | {} |", per_request(collector_cpu));
+    }
+    println!("| load client CPU (user + system) | {} |", per_request(client_cpu));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Patching pre-encoded bytes is only a shortcut: it must give exactly the body encoding
+    /// the request would, for any sequence number, session count and encoding.
+    #[test]
+    fn patched_bodies_equal_encoded_ones() {
+        let corpus = crate::record::xtask_dir().parent().expect("repository").join("corpus");
+        let batch = 100;
+        let config = LoadConfig {
+            url: None,
+            binary: PathBuf::new(),
+            seconds: 1,
+            connections: 1,
+            batch,
+            sessions: 1,
+            encoding: Encoding::Protobuf,
+            merge_window: 60,
+        };
+        // The templates depend on the batch size only.
+        let templates = build_requests(&corpus, &config).expect("templates");
+        for encoding in [Encoding::Protobuf, Encoding::Json] {
+            for sessions in [1, 1000] {
+                let mut patched_count = 0;
+                for sequence in [0, 5, templates.len() + 1, templates.len() * 3 + 2, 99_999] {
+                    let index = sequence % templates.len();
+                    let Some(encoded) = pre_encode(&templates, index, batch, sessions, encoding) else { continue };
+                    let patched = patched(&encoded, templates.len(), sequence, batch, sessions, encoding).expect("patch");
+                    assert!(patched == body(&templates, sequence, batch, sessions, encoding), "{encoding:?} {sessions} {sequence}");
+                    patched_count += 1;
+                }
+                assert!(patched_count > 0, "no template could be pre-encoded ({encoding:?})");
+            }
+        }
+    }
 }
