@@ -12,11 +12,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod cli;
 
-/// mimalloc instead of the system allocator: the pipeline allocates many small strings and
-/// maps per record, and glibc's malloc and free were about a fifth of the profile (BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use codetel::adapters;
 use codetel::capture::{self, Input};
 use codetel::finding::Finding;
