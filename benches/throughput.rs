@@ -88,16 +88,7 @@ fn load_capture(dir: &Path, left_out: &mut usize) -> CaptureBodies {
     names.sort_by(|a, b| (a.0.sequence, &a.1).cmp(&(b.0.sequence, &b.1)));
     let mut bodies = Vec::new();
     for (name, file) in names {
-        let Ok(raw) = std::fs::read(dir.join(&file)) else { continue };
-        let raw = if otlp::is_gzip(&raw) { otlp::gunzip(&raw, otlp::DEFAULT_BODY_LIMIT).unwrap_or_default() } else { raw };
-        let signal = match (name.signal, name.encoding) {
-            (Some(signal), _) => signal,
-            (None, Encoding::Json) => match otlp::json::detect_signal(&raw) {
-                Ok(it) => it,
-                Err(_) => continue,
-            },
-            (None, Encoding::Protobuf) => continue,
-        };
+        let Ok(capture::RawBody { signal, bytes: raw, .. }) = capture::read_body(&dir.join(&file), &name) else { continue };
         let Ok(decoded) = otlp::decode(signal, name.encoding, &raw) else { continue };
         let (json, protobuf) = match name.encoding {
             Encoding::Json => (raw, encode::to_protobuf(&decoded.request)),

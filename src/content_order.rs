@@ -65,10 +65,16 @@ fn any_rank(value: &AnyValue) -> u8 {
 
 /// Compares attribute lists as sent (key, then value, pair by pair).
 pub fn cmp_attributes(a: &[KeyValue], b: &[KeyValue]) -> Ordering {
-    cmp_slices(a, b, |a, b| a.key.cmp(&b.key).then_with(|| cmp_any(&a.value, &b.value)))
+    cmp_slices(a, b, cmp_key_value)
 }
 
-fn cmp_slices<T>(a: &[T], b: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> Ordering {
+/// Compares two attributes: key, then value.
+pub fn cmp_key_value(a: &KeyValue, b: &KeyValue) -> Ordering {
+    a.key.cmp(&b.key).then_with(|| cmp_any(&a.value, &b.value))
+}
+
+/// Compares two lists element by element, then by length.
+pub fn cmp_slices<T>(a: &[T], b: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> Ordering {
     for (x, y) in a.iter().zip(b) {
         let order = cmp(x, y);
         if order.is_ne() {

@@ -17,7 +17,7 @@ use crate::adapters;
 use crate::capture::Capture;
 use crate::detect;
 use crate::finding::{Finding, Level, Location};
-use crate::content_order::cmp_any;
+use crate::content_order::{cmp_key_value, cmp_slices};
 use crate::otlp::{KeyValue, Temporality};
 use crate::privacy;
 use crate::schema::{attributes as attr, CanonicalRecord, CaptureMode, RecordKind, Value};
@@ -526,19 +526,9 @@ impl<'a> SortedAttributes<'a> {
     }
 }
 
-fn cmp_key_value(a: &KeyValue, b: &KeyValue) -> Ordering {
-    a.key.cmp(&b.key).then_with(|| cmp_any(&a.value, &b.value))
-}
-
 impl Ord for SortedAttributes<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        for (a, b) in self.0.iter().zip(&other.0) {
-            let order = cmp_key_value(a, b);
-            if order.is_ne() {
-                return order;
-            }
-        }
-        self.0.len().cmp(&other.0.len())
+        cmp_slices(&self.0, &other.0, |a, b| cmp_key_value(a, b))
     }
 }
 

@@ -206,7 +206,19 @@ fn read_inflated(path: &Path) -> Result<(Vec<u8>, bool), LoadError> {
     Ok((inflated, true))
 }
 
-fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, LoadError> {
+/// A body file's bytes, inflated, and its signal.
+pub struct RawBody {
+    /// The signal, from the name or (JSON) from the body.
+    pub signal: Signal,
+    /// The bytes, inflated if the file was gzip.
+    pub bytes: Vec<u8>,
+    /// Whether the file was gzip.
+    pub gzip: bool,
+}
+
+/// Reads a body file without decoding it: inflated, with its signal from the name or, for
+/// JSON, from the body. A protobuf body whose name has no signal is `Unrecognized`.
+pub fn read_body(path: &Path, body_name: &BodyName) -> Result<RawBody, LoadError> {
     let (bytes, gzip) = read_inflated(path)?;
     let signal = match (body_name.signal, body_name.encoding) {
         (Some(signal), _) => signal,
@@ -219,6 +231,11 @@ fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, 
             })
         }
     };
+    Ok(RawBody { signal, bytes, gzip })
+}
+
+fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, LoadError> {
+    let RawBody { signal, bytes, gzip } = read_body(path, &body_name)?;
     let decoded = otlp::decode(signal, body_name.encoding, &bytes)
         .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?;
     Ok(Request { file: name, signal, encoding: body_name.encoding, gzip: gzip || body_name.gzip, decoded })

@@ -986,13 +986,10 @@ mod tests {
         .into_bytes()
     }
 
-    /// The other side of the skip rule: a request that may join (an event, then the span of
-    /// the same call in a later request) is still merged, so what is stored equals what
-    /// normalizing both requests together makes, and differs from normalizing each alone.
-    #[test]
-    fn a_request_that_may_join_still_revises_earlier_records() {
+    /// An ingestor on SQLite's memory database, raw bodies kept, the default 60 s window.
+    fn in_memory_ingestor() -> Ingestor {
         let store = Store::open(std::path::Path::new(":memory:")).expect("store");
-        let ingestor = Ingestor::new(
+        Ingestor::new(
             store,
             Options::new(CaptureMode::MetadataOnly),
             true,
@@ -1001,7 +998,15 @@ mod tests {
             None,
             std::time::Duration::from_secs(60),
         )
-        .expect("ingestor");
+        .expect("ingestor")
+    }
+
+    /// The other side of the skip rule: a request that may join (an event, then the span of
+    /// the same call in a later request) is still merged, so what is stored equals what
+    /// normalizing both requests together makes, and differs from normalizing each alone.
+    #[test]
+    fn a_request_that_may_join_still_revises_earlier_records() {
+        let ingestor = in_memory_ingestor();
         let event = claude_body("api_request", "s-1", 1_790_000_000_500_000_000);
         let span = claude_span_body("req_1");
         let _ = ingestor.ingest(&incoming(event.clone())).expect("event");
@@ -1051,17 +1056,7 @@ mod tests {
     /// as its duplicates (they may have joined the group of their first copy).
     #[test]
     fn concurrent_requests_are_each_stored_once() {
-        let store = Store::open(std::path::Path::new(":memory:")).expect("store");
-        let ingestor = Ingestor::new(
-            store,
-            Options::new(CaptureMode::MetadataOnly),
-            true,
-            IdentityPolicy::default(),
-            None,
-            None,
-            std::time::Duration::from_secs(60),
-        )
-        .expect("ingestor");
+        let ingestor = in_memory_ingestor();
         let (threads, per_thread) = (4, 25);
         let acks: Vec<Vec<Ack>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)

@@ -64,17 +64,17 @@ fn read_request(signal: Signal, body: &[u8]) -> Result<(ExportRequest, bool), De
     let request = match signal {
         Signal::Logs => {
             let mut list = Vec::new();
-            reader.logs_request(body, RECURSION_LIMIT, &mut list).map_err(invalid)?;
+            reader.request(body, RECURSION_LIMIT, &mut list, MessageReader::resource_logs).map_err(invalid)?;
             ExportRequest::Logs(list)
         }
         Signal::Metrics => {
             let mut list = Vec::new();
-            reader.metrics_request(body, RECURSION_LIMIT, &mut list).map_err(invalid)?;
+            reader.request(body, RECURSION_LIMIT, &mut list, MessageReader::resource_metrics).map_err(invalid)?;
             ExportRequest::Metrics(list)
         }
         Signal::Traces => {
             let mut list = Vec::new();
-            reader.traces_request(body, RECURSION_LIMIT, &mut list).map_err(invalid)?;
+            reader.request(body, RECURSION_LIMIT, &mut list, MessageReader::resource_spans).map_err(invalid)?;
             ExportRequest::Traces(list)
         }
     };

@@ -19,10 +19,10 @@ use crate::otlp::{
 };
 
 /// A message reader: fills `out` (merging into what is there) from `reader`'s fields.
-type ReadFn<T> = for<'a> fn(&mut MessageReader, Reader<'a>, u32, &mut T) -> WireResult<()>;
+pub(super) type ReadFn<T> = for<'a> fn(&mut MessageReader, Reader<'a>, u32, &mut T) -> WireResult<()>;
 
 /// A fresh value to read a message into: the message's defaults, as prost starts from.
-trait Blank {
+pub(super) trait Blank {
     fn blank() -> Self;
 }
 
@@ -151,48 +151,19 @@ impl MessageReader {
     // -------------------------------------------------------------------------------------
     // collector.*.v1: the requests
 
-    pub(super) fn logs_request(
+    /// An `Export*ServiceRequest`: all three have their resource list as field 1, of
+    /// `ResourceLogs`, `ResourceMetrics` or `ResourceSpans` read by `resource`.
+    pub(super) fn request<T: Blank>(
         &mut self,
         mut reader: Reader<'_>,
         depth: u32,
-        out: &mut Vec<ResourceLogs>,
+        out: &mut Vec<T>,
+        resource: ReadFn<T>,
     ) -> WireResult<()> {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                1 => self.push(&mut reader, wire_type, depth, out, Self::resource_logs)?,
-                _ => reader.skip(wire_type, tag, depth)?,
-            }
-        }
-        Ok(())
-    }
-
-    pub(super) fn metrics_request(
-        &mut self,
-        mut reader: Reader<'_>,
-        depth: u32,
-        out: &mut Vec<ResourceMetrics>,
-    ) -> WireResult<()> {
-        while !reader.is_done() {
-            let (tag, wire_type) = reader.key()?;
-            match tag {
-                1 => self.push(&mut reader, wire_type, depth, out, Self::resource_metrics)?,
-                _ => reader.skip(wire_type, tag, depth)?,
-            }
-        }
-        Ok(())
-    }
-
-    pub(super) fn traces_request(
-        &mut self,
-        mut reader: Reader<'_>,
-        depth: u32,
-        out: &mut Vec<ResourceSpans>,
-    ) -> WireResult<()> {
-        while !reader.is_done() {
-            let (tag, wire_type) = reader.key()?;
-            match tag {
-                1 => self.push(&mut reader, wire_type, depth, out, Self::resource_spans)?,
+                1 => self.push(&mut reader, wire_type, depth, out, resource)?,
                 _ => reader.skip(wire_type, tag, depth)?,
             }
         }
@@ -382,7 +353,7 @@ impl MessageReader {
     // -------------------------------------------------------------------------------------
     // logs.v1
 
-    fn resource_logs(
+    pub(super) fn resource_logs(
         &mut self,
         mut reader: Reader<'_>,
         depth: u32,
@@ -461,7 +432,7 @@ impl MessageReader {
     // -------------------------------------------------------------------------------------
     // metrics.v1
 
-    fn resource_metrics(
+    pub(super) fn resource_metrics(
         &mut self,
         mut reader: Reader<'_>,
         depth: u32,
@@ -745,7 +716,7 @@ impl MessageReader {
     // -------------------------------------------------------------------------------------
     // trace.v1
 
-    fn resource_spans(
+    pub(super) fn resource_spans(
         &mut self,
         mut reader: Reader<'_>,
         depth: u32,

@@ -64,19 +64,11 @@ fn corpus_protobuf_bodies() -> Vec<(String, Signal, Vec<u8>)> {
             let Some(name) = capture::parse_body_name(&file) else {
                 continue;
             };
-            let raw = std::fs::read(entry.path()).expect("readable body");
-            let raw = if otlp::is_gzip(&raw) {
-                otlp::gunzip(&raw, otlp::DEFAULT_BODY_LIMIT).expect("gzip")
-            } else {
-                raw
-            };
-            let signal = match (name.signal, name.encoding) {
-                (Some(signal), _) => signal,
-                (None, Encoding::Json) => match otlp::json::detect_signal(&raw) {
-                    Ok(it) => it,
-                    Err(_) => continue,
-                },
-                (None, Encoding::Protobuf) => continue,
+            let (signal, raw) = match capture::read_body(&entry.path(), &name) {
+                Ok(body) => (body.signal, body.bytes),
+                // A protobuf body named without its signal, or JSON that names none.
+                Err(capture::LoadError::Unrecognized { .. } | capture::LoadError::Decode { .. }) => continue,
+                Err(error) => panic!("{error}"),
             };
             let context = entry.path().display().to_string();
             match name.encoding {
