@@ -227,7 +227,7 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
     // One report per vendor, so each finding names the vendor whose attributes it is about.
     let mut reports: BTreeMap<&'static str, privacy::PrivacyReport> = BTreeMap::new();
     for record in &mut out.records {
-        reports.entry(record.vendor).or_default().merge(privacy::apply(options.capture_mode, record));
+        privacy::apply_into(options.capture_mode, record, reports.entry(record.vendor).or_default());
     }
     for (vendor, report) in &reports {
         privacy_findings(vendor, report, &mut out.findings);

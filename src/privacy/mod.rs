@@ -97,21 +97,29 @@ pub fn keeps_class(mode: CaptureMode, class: Class) -> bool {
 /// Applies `mode` to one record: stamps the mode, removes or reduces what the mode does not
 /// keep, and scrubs secrets from the rest. Idempotent: applying it twice equals applying it once.
 pub fn apply(mode: CaptureMode, record: &mut CanonicalRecord) -> PrivacyReport {
-    let mut report = PrivacyReport { records: 1, ..PrivacyReport::default() };
+    let mut report = PrivacyReport::default();
+    apply_into(mode, record, &mut report);
+    report
+}
+
+/// [`apply`], adding what was done to `report`. Counting into one running report allocates a
+/// vendor key once per report instead of once per record (a per-record report merged later
+/// holds its own copy of every key it counts).
+pub fn apply_into(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport) {
+    report.records += 1;
     record.capture_mode = mode;
-    filter_canonical(mode, record, &mut report);
+    filter_canonical(mode, record, report);
     // Stamped after filtering: it is Metadata, and an adapter's stale value must not survive.
     record.attributes.insert(attributes::CAPTURE_MODE, Value::Str(mode.as_str().to_owned()));
-    filter_vendor(mode, record, &mut report);
+    filter_vendor(mode, record, report);
     scrub_record(record, &mut report.secrets_scrubbed);
-    report
 }
 
 /// Applies `mode` to every record (see [`apply`]) and returns the merged report.
 pub fn apply_all(mode: CaptureMode, records: &mut [CanonicalRecord]) -> PrivacyReport {
     let mut report = PrivacyReport::default();
     for record in records {
-        report.merge(apply(mode, record));
+        apply_into(mode, record, &mut report);
     }
     report
 }

@@ -223,6 +223,10 @@ struct Pattern {
 
 /// Every pattern, plus the set that tells in one scan which of them can match.
 struct Scrubber {
+    /// The fewest bytes any pattern can match, read off the parsed patterns: shorter text is
+    /// clean (most scrubbed strings are short names, units and enumerations). 0 when a pattern
+    /// could not be measured, which disables the floor.
+    shortest_match: usize,
     /// Substrings at least one of which every match of every pattern contains (ASCII case
     /// folded): text without any of them is clean without running a regex.
     literals: Option<AhoCorasick>,
@@ -282,6 +286,11 @@ impl Scrubber {
             .ascii_case_insensitive(true)
             .build(REQUIRED_LITERALS.iter().chain(&REQUIRED_LITERALS_AUTH))
             .ok();
+        let shortest_match = specs
+            .iter()
+            .map(|it| regex_syntax::parse(&it.regex).ok().and_then(|hir| hir.properties().minimum_len()).unwrap_or(0))
+            .min()
+            .unwrap_or(0);
         let prefilter = RegexSet::new(specs.iter().map(|it| it.regex.as_str()))?;
         let mut patterns = Vec::with_capacity(specs.len());
         for spec in specs {
@@ -294,13 +303,16 @@ impl Scrubber {
                 .collect();
             patterns.push(Pattern { kind: spec.kind, regex, secret_groups, accept: spec.accept });
         }
-        Ok(Scrubber { literals, prefilter, patterns })
+        Ok(Scrubber { shortest_match, literals, prefilter, patterns })
     }
 }
 
 impl Scrubber {
     /// False only when no pattern can match `text` (see [`REQUIRED_LITERALS`]).
     fn may_match(&self, text: &str) -> bool {
+        if text.len() < self.shortest_match {
+            return false;
+        }
         match &self.literals {
             Some(literals) if text.is_ascii() => literals.is_match(text),
             _ => true,
@@ -536,6 +548,26 @@ mod tests {
             assert!(scrubber.may_match(folded), "{folded}");
         }
         assert!(!scrubber.may_match("claude_code.api_request"));
+    }
+
+    #[test]
+    fn the_length_floor_is_the_shortest_match_and_keeps_it() {
+        let Some(scrubber) = SCRUBBER.as_ref() else { panic!("the scrubber did not compile") };
+        // Every pattern was measured (a pattern regex-syntax could not measure gives 0, no floor).
+        assert!(scrubber.shortest_match > 0);
+        for spec in pattern_specs() {
+            let hir = regex_syntax::parse(&spec.regex).expect("parses");
+            let shortest = hir.properties().minimum_len().expect("has a minimum");
+            assert!(shortest >= scrubber.shortest_match, "{}", spec.regex);
+        }
+        // The shortest credential URL and assignment are exactly at the floor, and still scrubbed.
+        for (text, kind) in [("a://:b@", SecretKind::UrlPassword), ("token=x", SecretKind::SecretAssignment)] {
+            assert_eq!(text.len(), scrubber.shortest_match, "{text}");
+            let (out, found) = scrub(text);
+            assert_eq!(found.get(&kind), Some(&1), "{text} -> {out}");
+        }
+        let below = "a://:@";
+        assert!(!scrubber.may_match(below));
     }
 
     #[test]
