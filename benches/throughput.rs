@@ -17,7 +17,8 @@
 //! - `codetel_protobuf_decode_via_prost`: the reference path the protobuf reader replaced
 //!   (prost into `opentelemetry-proto`'s messages, then converted into the same model);
 //! - `codetel_normalize_json`, `codetel_normalize_protobuf`: decode, detect, adapt, derive,
-//!   privacy (`metadata_only`) and serialize the records as JSONL, capture by capture.
+//!   privacy (`metadata_only`) and serialize the records as JSONL (`CanonicalRecord::write_json`,
+//!   what `codetel normalize` writes), capture by capture.
 //!
 //! Run: `cargo bench --bench throughput` (`-- --quick` for a shorter criterion phase).
 
@@ -202,7 +203,7 @@ fn codetel_normalize(input: &BenchInput, encoding: Encoding, out: &mut Vec<u8>) 
         let output = normalize::normalize(&capture, &options);
         out.clear();
         for record in &output.records {
-            let _ = serde_json::to_writer(&mut *out, record);
+            record.write_json(out);
             out.push(b'\n');
         }
         n += output.accounting.totals.inputs;

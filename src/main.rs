@@ -182,9 +182,12 @@ fn run_normalize(args: NormalizeArgs) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         Format::Jsonl => {
+            let mut line = Vec::with_capacity(4096);
             for record in &records {
-                serde_json::to_writer(&mut out, record).context("writing a record")?;
-                writeln!(out)?;
+                line.clear();
+                record.write_json(&mut line);
+                line.push(b'\n');
+                out.write_all(&line).context("writing a record")?;
             }
         }
         Format::Table => write_table(&mut out, &records)?,

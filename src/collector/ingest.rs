@@ -262,7 +262,7 @@ fn rows(records: &[CanonicalRecord], parents: &[Option<String>], resumed_from: &
             parent_session_id: parent.clone(),
             resumed_from_session_id: resumed_from.clone(),
             time_unix_nano: record.time_unix_nano,
-            json: serde_json::to_string(record).unwrap_or_else(|_| "{}".to_owned()),
+            json: record.to_json(),
         })
         .collect()
 }

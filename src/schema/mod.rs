@@ -13,6 +13,7 @@
 
 pub mod attributes;
 pub mod document;
+mod jsonl;
 
 use std::collections::BTreeMap;
 

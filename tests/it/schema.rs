@@ -1,6 +1,10 @@
-//! The schema document is generated from the code and must be current.
+//! The schema document is generated from the code and must be current; records are written as
+//! JSON the same way by every writer.
 
-use crate::support::root;
+use codetel::normalize::{normalize, Options};
+use codetel::schema::CaptureMode;
+
+use crate::support::{corpus_dirs, load, root};
 
 #[test]
 fn schema_document_is_current() {
@@ -28,4 +32,20 @@ fn attribute_keys_are_unique_and_namespaced() {
         );
         assert!(["string", "int", "double", "bool", "string[]"].contains(&spec.ty), "{}: type {}", spec.key, spec.ty);
     }
+}
+
+#[test]
+fn every_corpus_record_in_every_mode_is_written_as_serde_json_writes_it() {
+    let mut records = 0;
+    for dir in corpus_dirs() {
+        let capture = load(&dir);
+        for mode in CaptureMode::ALL {
+            for record in normalize(&capture, &Options::new(mode)).records {
+                let by_serde = serde_json::to_string(&record).expect("serializes");
+                assert_eq!(record.to_json(), by_serde, "{} ({mode:?})", dir.display());
+                records += 1;
+            }
+        }
+    }
+    assert!(records > 3 * 3000, "compared only {records} records: is the corpus there?");
 }
