@@ -192,7 +192,7 @@ fn model_text() -> BoxedStrategy<Str> {
 /// A log record: a mutated real one, or one carrying only a vendor event name.
 pub fn log_record(seed: &'static VendorSeed) -> BoxedStrategy<LogRecord> {
     let synthetic = (item_name(seed), time()).prop_flat_map(move |(name, time)| {
-        let sample = vec![KeyValue { key: "event.name".into(), value: AnyValue::String(name.into()) }];
+        let sample = vec![KeyValue { key: "event.name".into(), value: AnyValue::String(name) }];
         attributes(seed, sample).prop_map(move |attributes| LogRecord { time_unix_nano: time, attributes, ..LogRecord::default() })
     });
     if seed.log_records.is_empty() {
