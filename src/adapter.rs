@@ -429,7 +429,7 @@ impl RecordBuilder {
 /// Converts a wire value to a canonical value without interpretation (for vendor attributes).
 pub fn any_to_value(value: &AnyValue) -> Value {
     match value {
-        AnyValue::String(it) => Value::Str(it.clone()),
+        AnyValue::String(it) => Value::Str(it.to_string()),
         AnyValue::Int(it) => Value::Int(*it),
         AnyValue::Double(it) => Value::Double(*it),
         AnyValue::Bool(it) => Value::Bool(*it),
@@ -443,7 +443,7 @@ pub fn any_to_json(value: &AnyValue) -> serde_json::Value {
     use base64::Engine;
     match value {
         AnyValue::Empty => serde_json::Value::Null,
-        AnyValue::String(it) => serde_json::Value::String(it.clone()),
+        AnyValue::String(it) => serde_json::Value::String(it.to_string()),
         AnyValue::Bool(it) => serde_json::Value::Bool(*it),
         AnyValue::Int(it) => serde_json::Value::from(*it),
         AnyValue::Double(it) => serde_json::Number::from_f64(*it)
@@ -452,7 +452,7 @@ pub fn any_to_json(value: &AnyValue) -> serde_json::Value {
         AnyValue::Bytes(it) => serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(it)),
         AnyValue::Array(values) => serde_json::Value::Array(values.iter().map(any_to_json).collect()),
         AnyValue::KvList(values) => {
-            serde_json::Value::Object(values.iter().map(|it| (it.key.clone(), any_to_json(&it.value))).collect())
+            serde_json::Value::Object(values.iter().map(|it| (it.key.to_string(), any_to_json(&it.value))).collect())
         }
     }
 }
@@ -467,10 +467,10 @@ pub fn json_to_any(json: &serde_json::Value) -> AnyValue {
             Some(it) => AnyValue::Int(it),
             None => AnyValue::Double(number.as_f64().unwrap_or(f64::NAN)),
         },
-        serde_json::Value::String(it) => AnyValue::String(it.clone()),
+        serde_json::Value::String(it) => AnyValue::String(it.as_str().into()),
         serde_json::Value::Array(items) => AnyValue::Array(items.iter().map(json_to_any).collect()),
         serde_json::Value::Object(map) => AnyValue::KvList(
-            map.iter().map(|(key, value)| KeyValue { key: key.clone(), value: json_to_any(value) }).collect(),
+            map.iter().map(|(key, value)| KeyValue { key: key.as_str().into(), value: json_to_any(value) }).collect(),
         ),
     }
 }
@@ -519,7 +519,7 @@ pub fn as_bool(value: &AnyValue) -> Option<bool> {
 /// Reads a string; numbers and booleans are spelled out (vendors type ids both ways).
 pub fn as_string(value: &AnyValue) -> Option<String> {
     match value {
-        AnyValue::String(it) => Some(it.clone()),
+        AnyValue::String(it) => Some(it.to_string()),
         AnyValue::Int(it) => Some(it.to_string()),
         AnyValue::Double(it) => Some(it.to_string()),
         AnyValue::Bool(it) => Some(it.to_string()),
@@ -739,7 +739,7 @@ pub fn metric_record(
     let mut builder = RecordBuilder::new(vendor, kind, item, &metric.name);
     let _ = builder
         .set(attr::METRIC_NAME, Value::Str(canonical_name.to_owned()))
-        .set(attr::METRIC_SOURCE_NAME, Value::Str(metric.name.clone()))
+        .set(attr::METRIC_SOURCE_NAME, Value::Str(metric.name.to_string()))
         .set(attr::METRIC_UNIT, Value::Str(unit.to_owned()))
         .set(attr::METRIC_TEMPORALITY, Value::Str(temporality_name(&metric.data).to_owned()));
     let start = point.start_time_unix_nano();
@@ -843,11 +843,11 @@ mod tests {
             (AnyValue::Double(0.0000004), Some(0)),
             (AnyValue::Double(1e-7), Some(0)),
             (AnyValue::Double(123456.789), Some(123_456_789_000)),
-            (AnyValue::String("0.002469".to_owned()), Some(2_469)),
+            (AnyValue::String("0.002469".into()), Some(2_469)),
             (AnyValue::Int(2), Some(2_000_000)),
             (AnyValue::Double(-0.25), Some(-250_000)),
             (AnyValue::Double(f64::NAN), None),
-            (AnyValue::String("abc".to_owned()), None),
+            (AnyValue::String("abc".into()), None),
         ];
         for (input, expect) in cases {
             assert_eq!(usd_to_micros(input), *expect, "{input:?}");
@@ -856,14 +856,14 @@ mod tests {
 
     #[test]
     fn numbers_and_booleans_coerce_from_strings() {
-        assert_eq!(as_i64(&AnyValue::String("51".to_owned())), Some(51));
-        assert_eq!(as_i64(&AnyValue::String(" 7 ".to_owned())), Some(7));
+        assert_eq!(as_i64(&AnyValue::String("51".into())), Some(51));
+        assert_eq!(as_i64(&AnyValue::String(" 7 ".into())), Some(7));
         assert_eq!(as_i64(&AnyValue::Double(30.0)), Some(30));
         assert_eq!(as_i64(&AnyValue::Double(30.5)), None);
-        assert_eq!(as_i64(&AnyValue::String("x".to_owned())), None);
-        assert_eq!(as_bool(&AnyValue::String("TRUE".to_owned())), Some(true));
-        assert_eq!(as_bool(&AnyValue::String("false".to_owned())), Some(false));
-        assert_eq!(as_bool(&AnyValue::String("maybe".to_owned())), None);
+        assert_eq!(as_i64(&AnyValue::String("x".into())), None);
+        assert_eq!(as_bool(&AnyValue::String("TRUE".into())), Some(true));
+        assert_eq!(as_bool(&AnyValue::String("false".into())), Some(false));
+        assert_eq!(as_bool(&AnyValue::String("maybe".into())), None);
     }
 
     #[test]

@@ -237,7 +237,7 @@ mod tests {
     use super::*;
 
     fn kv(key: &str, value: AnyValue) -> KeyValue {
-        KeyValue { key: key.to_owned(), value }
+        KeyValue { key: key.into(), value }
     }
 
     #[test]

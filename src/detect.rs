@@ -135,8 +135,8 @@ impl Evidence {
     }
 
     fn add_scope(&mut self, scope: &Scope) {
-        if !scope.name.is_empty() && !self.scopes.contains(&scope.name) {
-            let _ = self.scopes.insert(scope.name.clone());
+        if !scope.name.is_empty() && !self.scopes.contains(scope.name.as_str()) {
+            let _ = self.scopes.insert(scope.name.to_string());
         }
     }
 

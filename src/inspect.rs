@@ -83,7 +83,7 @@ pub fn inventory(capture: &Capture) -> Inventory {
 fn count_keys(inv: &mut Inventory, place: &str, attributes: &[KeyValue]) {
     let entry = inv.attributes.entry(place.to_owned()).or_default();
     for kv in attributes {
-        *entry.entry(kv.key.clone()).or_default().entry(kv.value.wire_type().to_owned()).or_default() += 1;
+        *entry.entry(kv.key.to_string()).or_default().entry(kv.value.wire_type().to_owned()).or_default() += 1;
     }
 }
 
@@ -97,7 +97,7 @@ fn walk(request: &ExportRequest, inv: &mut Inventory) {
                     for record in &scope_logs.log_records {
                         count_keys(inv, "log", &record.attributes);
                         let name = match (find_attr(&record.attributes, "event.name"), &record.body) {
-                            (Some(AnyValue::String(name)), _) => name.clone(),
+                            (Some(AnyValue::String(name)), _) => name.to_string(),
                             (_, Some(AnyValue::String(body))) if body.len() <= 128 && !body.contains(' ') => {
                                 format!("(body) {body}")
                             }
@@ -150,7 +150,7 @@ fn walk(request: &ExportRequest, inv: &mut Inventory) {
                 for scope_spans in &resource_spans.scope_spans {
                     count_keys(inv, "scope", &scope_spans.scope.attributes);
                     for span in &scope_spans.spans {
-                        *inv.spans.entry(span.name.clone()).or_default() += 1;
+                        *inv.spans.entry(span.name.to_string()).or_default() += 1;
                         count_keys(inv, "span", &span.attributes);
                         for event in &span.events {
                             *inv.spans.entry(format!("{} > {}", span.name, event.name)).or_default() += 1;

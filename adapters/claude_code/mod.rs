@@ -601,7 +601,7 @@ fn map_metric(item: &Item<'_>, name: &str, out: &mut Normalized, unknown_names: 
                 let _ = builder.set(key, Value::Str(value));
             }
             None => {
-                let _ = builder.vendor_attr("type", &AnyValue::String(kind_value));
+                let _ = builder.vendor_attr("type", &AnyValue::String(kind_value.into()));
             }
         }
     }

@@ -702,7 +702,7 @@ fn decision_fields(builder: &mut RecordBuilder, item: &Item<'_>) {
         if let Some(normalized) = decision(&raw) {
             let _ = builder.set(attr::DECISION, Value::Str(normalized.to_owned()));
         }
-        let _ = builder.vendor_attr("decision", &AnyValue::String(raw));
+        let _ = builder.vendor_attr("decision", &AnyValue::String(raw.into()));
     }
     if let Some(source) = text(item, "source") {
         let _ = builder.set(attr::DECISION_SOURCE, Value::Str(source.to_ascii_lowercase()));
@@ -813,7 +813,7 @@ const KNOWN_METRICS: &[&str] = &[
 fn map_metric(item: &Item<'_>, name: &str, out: &mut Normalized, reported: &mut HashSet<String>) {
     let own_unit = match item.data {
         ItemData::Point { metric, .. } => metric.unit.clone(),
-        _ => String::new(),
+        _ => Default::default(),
     };
     let (canonical, unit): (&str, &str) = match metric_target(name) {
         Some(it) => it,

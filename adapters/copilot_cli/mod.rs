@@ -688,7 +688,7 @@ fn common(
         .resource_attr("service.version")
         .and_then(as_string)
         .filter(|it| !it.is_empty())
-        .or_else(|| Some(item.scope.version.clone()).filter(|it| !it.is_empty()));
+        .or_else(|| Some(item.scope.version.to_string()).filter(|it| !it.is_empty()));
     let _ = builder.set_opt(attr::VENDOR_VERSION, version.map(Value::Str));
     for kv in &item.resource.attributes {
         match kv.key.as_str() {
@@ -816,7 +816,7 @@ fn map_span(item: &Item<'_>, span: &Span, index: &TraceIndex, out: &mut Normaliz
     }
     // The status message says less than an exception event's message: it comes last.
     if span.status_code == 2 && !span.status_message.is_empty() && !builder.has(attr::ERROR_MESSAGE) {
-        let _ = builder.set(attr::ERROR_MESSAGE, Value::Str(span.status_message.clone()));
+        let _ = builder.set(attr::ERROR_MESSAGE, Value::Str(span.status_message.to_string()));
     }
     out.records.push(builder.finish());
     out.records.extend(extra);
@@ -831,7 +831,7 @@ fn event_record(
     out: &mut Normalized,
     reported: &mut HashSet<String>,
 ) -> RecordBuilder {
-    let name = if name_like(&event.name) { event.name.clone() } else { "span_event".to_owned() };
+    let name = if name_like(&event.name) { event.name.to_string() } else { "span_event".to_owned() };
     let kind = if event.name == USER_MESSAGE_EVENT { RecordKind::UserPrompt } else { RecordKind::Passthrough };
     if kind == RecordKind::Passthrough
         && !KNOWN_PASSTHROUGH_EVENTS.contains(&event.name.as_str())
@@ -998,7 +998,7 @@ fn map_metric(item: &Item<'_>, name: &str, point: Point<'_>, out: &mut Normalize
     };
     let canonical = if target.canonical.is_empty() { name } else { target.canonical };
     let own_unit = match item.data {
-        ItemData::Point { metric, .. } => metric.unit.clone(),
+        ItemData::Point { metric, .. } => metric.unit.to_string(),
         _ => String::new(),
     };
     let unit = target.unit.map_or(own_unit, str::to_owned);

@@ -1054,7 +1054,7 @@ fn map_metric(
             let _ = builder.set(attr::LINES_TYPE, Value::Str(kind_value));
         }
         (_, Some(kind_value)) => {
-            let _ = builder.vendor_attr("type", &AnyValue::String(kind_value));
+            let _ = builder.vendor_attr("type", &AnyValue::String(kind_value.into()));
         }
         (_, None) => {}
     }
@@ -1176,7 +1176,7 @@ fn exception_details(builder: &mut RecordBuilder, span: &Span) {
         }
     }
     if !builder.has(attr::ERROR_MESSAGE) && !span.status_message.is_empty() {
-        let _ = builder.set(attr::ERROR_MESSAGE, Value::Str(span.status_message.clone()));
+        let _ = builder.set(attr::ERROR_MESSAGE, Value::Str(span.status_message.to_string()));
     }
 }
 
@@ -1358,7 +1358,7 @@ mod tests {
         let template = records[0].clone();
         let set = |record: &mut LogRecord, key: &str, value: AnyValue| {
             record.attributes.retain(|it| it.key != key);
-            record.attributes.push(KeyValue { key: key.to_owned(), value });
+            record.attributes.push(KeyValue { key: key.into(), value });
         };
         let mut unnamed = template.clone();
         unnamed.attributes.retain(|it| it.key != "event.name");
@@ -1416,7 +1416,7 @@ mod tests {
     fn durations_round_and_seconds_convert() {
         assert_eq!(millis(&AnyValue::Double(305.113_429_9)), Some(305));
         assert_eq!(millis(&AnyValue::Int(28)), Some(28));
-        assert_eq!(millis(&AnyValue::String("12".to_owned())), Some(12));
+        assert_eq!(millis(&AnyValue::String("12".into())), Some(12));
         assert_eq!(millis(&AnyValue::Double(f64::NAN)), None);
         assert_eq!(seconds_to_millis(0.028), Value::Int(28));
         assert_eq!(seconds_to_millis(0.0015), Value::Double(1.5));

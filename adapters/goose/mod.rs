@@ -426,7 +426,7 @@ fn span_facts(builder: &mut RecordBuilder, span: &Span) {
     let _ = builder.set(attr::SPAN_STATUS, Value::Str(status.to_owned()));
     if span.status_code == 2 && !span.status_message.is_empty() && !builder.has(attr::ERROR_MESSAGE)
     {
-        let _ = builder.set(attr::ERROR_MESSAGE, Value::Str(span.status_message.clone()));
+        let _ = builder.set(attr::ERROR_MESSAGE, Value::Str(span.status_message.to_string()));
     }
 }
 
@@ -751,7 +751,7 @@ fn map_metric(item: &Item<'_>, name: &str, out: &mut Normalized, seen: &mut Hash
                 let _ = builder.set(attr::SUCCESS, Value::Bool(success));
             }
             None => {
-                let _ = builder.vendor_metadata("result", &AnyValue::String(result));
+                let _ = builder.vendor_metadata("result", &AnyValue::String(result.into()));
             }
         }
     }

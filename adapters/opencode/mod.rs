@@ -263,7 +263,7 @@ fn span_facts(builder: &mut RecordBuilder, span: &Span) {
     let _ = builder.set(attr::SPAN_STATUS, Value::Str(status.to_owned()));
     if span.status_code == 2 && !span.status_message.is_empty() && !builder.has(attr::ERROR_MESSAGE)
     {
-        let _ = builder.set(attr::ERROR_MESSAGE, Value::Str(span.status_message.clone()));
+        let _ = builder.set(attr::ERROR_MESSAGE, Value::Str(span.status_message.to_string()));
     }
 }
 

@@ -183,7 +183,7 @@ impl<'a> Context<'a> {
                     if !span.span_id.is_empty() {
                         let _ = context.parents.insert(
                             span.span_id.clone(),
-                            (span.parent_span_id.clone(), span.name.clone()),
+                            (span.parent_span_id.clone(), span.name.to_string()),
                         );
                     }
                     if is_provider_call(&span.name) {
@@ -331,7 +331,7 @@ fn session_of(item: &Item<'_>) -> Option<String> {
 /// A service log's message and context: the body is `[message, "<context>"]` or a string.
 fn log_message(record: &LogRecord) -> Option<(String, Option<String>)> {
     match record.body.as_ref()? {
-        AnyValue::String(message) => Some((message.clone(), None)),
+        AnyValue::String(message) => Some((message.to_string(), None)),
         AnyValue::Array(values) => {
             let message = values.first()?.as_str()?.to_owned();
             let details = values.get(1).and_then(|it| it.as_str()).map(str::to_owned);

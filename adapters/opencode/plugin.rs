@@ -146,20 +146,20 @@ impl SpanTwins {
             let start = millis(span.start_time_unix_nano);
             match span_kind(span) {
                 SpanKind::Llm => {
-                    let _ = twins.llm_starts.insert((session, start), span.name.clone());
+                    let _ = twins.llm_starts.insert((session, start), span.name.to_string());
                 }
                 SpanKind::Tool => {
                     let tool = text(item, "tool.name").unwrap_or_default();
                     let _ = twins
                         .tool_starts
-                        .insert((session, tool, start), span.name.clone());
+                        .insert((session, tool, start), span.name.to_string());
                 }
                 SpanKind::Agent | SpanKind::Other => continue,
             }
             if !span.span_id.is_empty() {
                 let _ = twins
                     .span_ids
-                    .insert(span.span_id.clone(), span.name.clone());
+                    .insert(span.span_id.clone(), span.name.to_string());
             }
         }
         twins
@@ -195,7 +195,7 @@ fn event_name(record: &LogRecord) -> Option<String> {
         Some(AnyValue::String(body))
             if !body.is_empty() && body.len() <= 64 && !body.contains(char::is_whitespace) =>
         {
-            Some(body.clone())
+            Some(body.to_string())
         }
         _ => None,
     }
@@ -475,7 +475,7 @@ fn map_metric(
                 let _ = builder.set(attr::LINES_TYPE, Value::Str(normalized));
             }
             _ => {
-                let _ = builder.vendor_metadata("type", &AnyValue::String(kind));
+                let _ = builder.vendor_metadata("type", &AnyValue::String(kind.into()));
             }
         }
     }

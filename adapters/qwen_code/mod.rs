@@ -537,7 +537,7 @@ fn tool_metadata(builder: &mut RecordBuilder, attributes: &[KeyValue]) {
         // A map of line and character counts; sent as a JSON string through the span bridge.
         let numbers: Option<Vec<(String, i64)>> = match metadata {
             AnyValue::KvList(values) => {
-                values.iter().map(|kv| as_i64(&kv.value).map(|it| (kv.key.clone(), it))).collect()
+                values.iter().map(|kv| as_i64(&kv.value).map(|it| (kv.key.to_string(), it))).collect()
             }
             AnyValue::String(text) => match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(serde_json::Value::Object(map)) => {
@@ -721,7 +721,7 @@ fn map_metric(item: &Item<'_>, name: &str, point: Point<'_>, out: &mut Normalize
             // An unknown metric keeps the unit it was sent with.
             let unit = match (known_unit, item.data) {
                 (Some(unit), _) => unit.to_owned(),
-                (None, ItemData::Point { metric, .. }) => metric.unit.clone(),
+                (None, ItemData::Point { metric, .. }) => metric.unit.to_string(),
                 (None, _) => String::new(),
             };
             (name.to_owned(), unit)
@@ -789,7 +789,7 @@ fn map_span(item: &Item<'_>, span: &Span, out: &mut Normalized, reported: &mut H
         let name_like = !span.name.is_empty()
             && span.name.len() <= 128
             && span.name.chars().all(|it| it.is_ascii_alphanumeric() || matches!(it, '.' | '_' | '-'));
-        let name = if name_like { span.name.clone() } else { format!("{PREFIX}unnamed_span") };
+        let name = if name_like { span.name.to_string() } else { format!("{PREFIX}unnamed_span") };
         if reported.insert(name.clone()) {
             out.findings.push(
                 Finding::new(

@@ -69,53 +69,53 @@ pub fn to_otlp(records: &[Outgoing<'_>], observed_unix_nano: u64) -> ExportReque
             .map(|(vendor, log_records)| ResourceLogs {
                 resource: Resource {
                     attributes: vec![
-                        kv("service.name", AnyValue::String("codetel".to_owned())),
-                        kv("service.version", AnyValue::String(env!("CARGO_PKG_VERSION").to_owned())),
-                        kv(attributes::VENDOR, AnyValue::String(vendor.to_owned())),
+                        kv("service.name", AnyValue::String("codetel".into())),
+                        kv("service.version", AnyValue::String(env!("CARGO_PKG_VERSION").into())),
+                        kv(attributes::VENDOR, AnyValue::String(vendor.into())),
                     ],
                     dropped_attributes_count: 0,
                 },
                 scope_logs: vec![ScopeLogs {
                     scope: Scope {
-                        name: SCOPE_NAME.to_owned(),
-                        version: env!("CARGO_PKG_VERSION").to_owned(),
+                        name: SCOPE_NAME.into(),
+                        version: env!("CARGO_PKG_VERSION").into(),
                         attributes: Vec::new(),
                     },
                     log_records,
-                    schema_url: String::new(),
+                    schema_url: Default::default(),
                 }],
-                schema_url: String::new(),
+                schema_url: Default::default(),
             })
             .collect(),
     )
 }
 
 fn kv(key: &str, value: AnyValue) -> KeyValue {
-    KeyValue { key: key.to_owned(), value }
+    KeyValue { key: key.into(), value }
 }
 
 fn log_record(outgoing: &Outgoing<'_>, observed_unix_nano: u64) -> LogRecord {
     let record = outgoing.record;
     let mut attrs = Vec::with_capacity(record.attributes.len() + 8);
-    attrs.push(kv(EVENT_NAME, AnyValue::String(record.kind.as_str().to_owned())));
+    attrs.push(kv(EVENT_NAME, AnyValue::String(record.kind.as_str().into())));
     for (key, value) in &record.attributes {
         attrs.push(kv(key, value_to_any(value)));
     }
     if let Some(session_id) = &record.session_id {
-        attrs.push(kv(RECORD_SESSION_ID, AnyValue::String(session_id.clone())));
+        attrs.push(kv(RECORD_SESSION_ID, AnyValue::String(session_id.as_str().into())));
     }
-    attrs.push(kv(RECORD_CAPTURE_MODE, AnyValue::String(record.capture_mode.as_str().to_owned())));
+    attrs.push(kv(RECORD_CAPTURE_MODE, AnyValue::String(record.capture_mode.as_str().into())));
     if let Some(parent) = outgoing.parent_session_id {
-        attrs.push(kv(PARENT_SESSION_ID, AnyValue::String(parent.to_owned())));
+        attrs.push(kv(PARENT_SESSION_ID, AnyValue::String(parent.into())));
     }
     if let Some(original) = outgoing.resumed_from_session_id {
-        attrs.push(kv(RESUMED_FROM_SESSION_ID, AnyValue::String(original.to_owned())));
+        attrs.push(kv(RESUMED_FROM_SESSION_ID, AnyValue::String(original.into())));
     }
     if let Some(source) = &record.source {
-        attrs.push(kv(SOURCE_FILE, AnyValue::String(source.file.clone())));
-        attrs.push(kv(SOURCE_SIGNAL, AnyValue::String(source.signal.as_str().to_owned())));
-        attrs.push(kv(SOURCE_LOCATOR, AnyValue::String(source.locator.clone())));
-        attrs.push(kv(SOURCE_NAME, AnyValue::String(source.name.clone())));
+        attrs.push(kv(SOURCE_FILE, AnyValue::String(source.file.as_str().into())));
+        attrs.push(kv(SOURCE_SIGNAL, AnyValue::String(source.signal.as_str().into())));
+        attrs.push(kv(SOURCE_LOCATOR, AnyValue::String(source.locator.as_str().into())));
+        attrs.push(kv(SOURCE_NAME, AnyValue::String(source.name.as_str().into())));
     }
     for (key, value) in &record.vendor_attributes {
         attrs.push(kv(&format!("{VENDOR_ATTRIBUTE_PREFIX}{key}"), value_to_any(value)));
@@ -129,14 +129,14 @@ fn log_record(outgoing: &Outgoing<'_>, observed_unix_nano: u64) -> LogRecord {
         time_unix_nano: record.time_unix_nano.unwrap_or(0),
         observed_time_unix_nano: observed_unix_nano,
         severity_number: if error { 17 } else { 9 },
-        severity_text: if error { "ERROR" } else { "INFO" }.to_owned(),
+        severity_text: if error { "ERROR" } else { "INFO" }.into(),
         body: None,
         attributes: attrs,
         dropped_attributes_count: 0,
         flags: 0,
         trace_id: hex(attributes::TRACE_ID),
         span_id: hex(attributes::SPAN_ID),
-        event_name: record.kind.as_str().to_owned(),
+        event_name: record.kind.as_str().into(),
     }
 }
 
@@ -153,13 +153,13 @@ fn parse_hex(text: &str) -> Option<Vec<u8>> {
 /// A canonical value on the wire.
 pub fn value_to_any(value: &Value) -> AnyValue {
     match value {
-        Value::Str(it) => AnyValue::String(it.clone()),
+        Value::Str(it) => AnyValue::String(it.as_str().into()),
         Value::Int(it) => AnyValue::Int(*it),
         Value::Double(it) => AnyValue::Double(*it),
         Value::Bool(it) => AnyValue::Bool(*it),
-        Value::StrList(it) => AnyValue::Array(it.iter().map(|it| AnyValue::String(it.clone())).collect()),
+        Value::StrList(it) => AnyValue::Array(it.iter().map(|it| AnyValue::String(it.as_str().into())).collect()),
         Value::Redacted(it) => AnyValue::KvList(vec![
-            kv("redacted", AnyValue::String(it.redacted.to_owned())),
+            kv("redacted", AnyValue::String(it.redacted.into())),
             kv("length", AnyValue::Int(it.length as i64)),
         ]),
         Value::Json(json) => match value.bytes_len() {
@@ -182,7 +182,7 @@ const WIRE_TYPES: [&str; 8] =
 /// Reads a wire value back into a canonical value (the inverse of [`value_to_any`]).
 pub fn any_to_value(value: &AnyValue) -> Value {
     match value {
-        AnyValue::String(it) => Value::Str(it.clone()),
+        AnyValue::String(it) => Value::Str(it.to_string()),
         AnyValue::Int(it) => Value::Int(*it),
         AnyValue::Double(it) => Value::Double(*it),
         AnyValue::Bool(it) => Value::Bool(*it),

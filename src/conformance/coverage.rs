@@ -113,8 +113,8 @@ fn share(part: usize, whole: usize) -> f64 {
 pub fn item_name(item: &Item<'_>) -> String {
     match item.data {
         ItemData::Log(record) => log_name(record),
-        ItemData::Point { metric, .. } => metric.name.clone(),
-        ItemData::Span(span) => span.name.clone(),
+        ItemData::Point { metric, .. } => metric.name.to_string(),
+        ItemData::Span(span) => span.name.to_string(),
     }
 }
 
@@ -122,15 +122,15 @@ pub fn item_name(item: &Item<'_>) -> String {
 /// its string body when that is short and has no spaces, else its `eventName` field.
 pub fn log_name(record: &LogRecord) -> String {
     if let Some(AnyValue::String(name)) = find_attr(&record.attributes, "event.name") {
-        return name.clone();
+        return name.to_string();
     }
     if let Some(AnyValue::String(body)) = &record.body {
         if !body.is_empty() && body.len() <= 128 && !body.contains(char::is_whitespace) {
-            return body.clone();
+            return body.to_string();
         }
     }
     if !record.event_name.is_empty() {
-        return record.event_name.clone();
+        return record.event_name.to_string();
     }
     "(unnamed log record)".to_owned()
 }
@@ -181,7 +181,7 @@ pub fn of_vendor(vendor_run: &VendorRun<'_>) -> VendorCoverage {
                 continue;
             }
             for kv in item.attributes() {
-                let _ = keys_seen.insert(kv.key.clone());
+                let _ = keys_seen.insert(kv.key.to_string());
             }
             for kv in &item.resource.attributes {
                 let _ = keys_seen.insert(format!("resource.{}", kv.key));

@@ -120,7 +120,7 @@ pub type Inventory = BTreeMap<NameKey, NameInfo>;
 
 fn add_attributes(info: &mut NameInfo, attributes: &[KeyValue]) {
     for kv in attributes {
-        let _ = info.attributes.entry(kv.key.clone()).or_default().insert(kv.value.wire_type());
+        let _ = info.attributes.entry(kv.key.to_string()).or_default().insert(kv.value.wire_type());
     }
 }
 
@@ -346,8 +346,8 @@ pub struct Reads {
 fn item_key(item: &Item<'_>) -> NameKey {
     let (kind, name) = match item.data {
         ItemData::Log(record) => (NameKind::Event, log_name(record)),
-        ItemData::Point { metric, .. } => (NameKind::Metric, metric.name.clone()),
-        ItemData::Span(span) => (NameKind::Span, span.name.clone()),
+        ItemData::Point { metric, .. } => (NameKind::Metric, metric.name.to_string()),
+        ItemData::Span(span) => (NameKind::Span, span.name.to_string()),
     };
     NameKey { kind, name }
 }

@@ -23,20 +23,20 @@ use crate::schema::{CanonicalRecord, Value};
 pub const SCOPE: &str = "codetel";
 
 fn kv(key: &str, value: AnyValue) -> KeyValue {
-    KeyValue { key: key.to_owned(), value }
+    KeyValue { key: key.into(), value }
 }
 
 /// A canonical value as an OTLP `AnyValue`.
 pub fn value_to_any(value: &Value) -> AnyValue {
     match value {
-        Value::Str(it) => AnyValue::String(it.clone()),
+        Value::Str(it) => AnyValue::String(it.as_str().into()),
         Value::Int(it) => AnyValue::Int(*it),
         Value::Double(it) => AnyValue::Double(*it),
         Value::Bool(it) => AnyValue::Bool(*it),
-        Value::StrList(items) => AnyValue::Array(items.iter().cloned().map(AnyValue::String).collect()),
+        Value::StrList(items) => AnyValue::Array(items.iter().map(|it| AnyValue::String(it.as_str().into())).collect()),
         Value::Json(json) => crate::adapter::json_to_any(json),
         Value::Redacted(redacted) => AnyValue::KvList(vec![
-            kv("redacted", AnyValue::String(redacted.redacted.to_owned())),
+            kv("redacted", AnyValue::String(redacted.redacted.into())),
             kv("length", AnyValue::Int(redacted.length as i64)),
         ]),
     }
@@ -62,16 +62,16 @@ pub fn to_log_record(record: &CanonicalRecord) -> LogRecord {
         attributes.push(kv(
             "coding_agent.source",
             AnyValue::KvList(vec![
-                kv("file", AnyValue::String(source.file.clone())),
-                kv("signal", AnyValue::String(source.signal.as_str().to_owned())),
-                kv("locator", AnyValue::String(source.locator.clone())),
-                kv("name", AnyValue::String(source.name.clone())),
+                kv("file", AnyValue::String(source.file.as_str().into())),
+                kv("signal", AnyValue::String(source.signal.as_str().into())),
+                kv("locator", AnyValue::String(source.locator.as_str().into())),
+                kv("name", AnyValue::String(source.name.as_str().into())),
             ]),
         ));
     }
     LogRecord {
         time_unix_nano: record.time_unix_nano.unwrap_or(0),
-        event_name: format!("coding_agent.{}", record.kind.as_str()),
+        event_name: format!("coding_agent.{}", record.kind.as_str()).into(),
         trace_id: hex_bytes(record, attr::TRACE_ID, 16),
         span_id: hex_bytes(record, attr::SPAN_ID, 8),
         attributes,
@@ -91,17 +91,17 @@ pub fn to_request(records: &[CanonicalRecord]) -> ExportRequest {
             .map(|(vendor, log_records)| ResourceLogs {
                 resource: Resource {
                     attributes: vec![
-                        kv("service.name", AnyValue::String(SCOPE.to_owned())),
-                        kv(attr::VENDOR, AnyValue::String(vendor.to_owned())),
+                        kv("service.name", AnyValue::String(SCOPE.into())),
+                        kv(attr::VENDOR, AnyValue::String(vendor.into())),
                     ],
                     dropped_attributes_count: 0,
                 },
                 scope_logs: vec![ScopeLogs {
-                    scope: Scope { name: SCOPE.to_owned(), version: env!("CARGO_PKG_VERSION").to_owned(), attributes: Vec::new() },
+                    scope: Scope { name: SCOPE.into(), version: env!("CARGO_PKG_VERSION").into(), attributes: Vec::new() },
                     log_records,
-                    schema_url: String::new(),
+                    schema_url: Default::default(),
                 }],
-                schema_url: String::new(),
+                schema_url: Default::default(),
             })
             .collect(),
     )

@@ -40,7 +40,7 @@ fn any_proto(value: &AnyValue) -> pc::AnyValue {
     use pc::any_value::Value as V;
     let value = match value {
         AnyValue::Empty => None,
-        AnyValue::String(it) => Some(V::StringValue(it.clone())),
+        AnyValue::String(it) => Some(V::StringValue(it.to_string())),
         AnyValue::Bool(it) => Some(V::BoolValue(*it)),
         AnyValue::Int(it) => Some(V::IntValue(*it)),
         AnyValue::Double(it) => Some(V::DoubleValue(*it)),
@@ -54,7 +54,7 @@ fn any_proto(value: &AnyValue) -> pc::AnyValue {
 fn kvs_proto(attributes: &[KeyValue]) -> Vec<pc::KeyValue> {
     attributes
         .iter()
-        .map(|it| pc::KeyValue { key: it.key.clone(), value: Some(any_proto(&it.value)), ..Default::default() })
+        .map(|it| pc::KeyValue { key: it.key.to_string(), value: Some(any_proto(&it.value)), ..Default::default() })
         .collect()
 }
 
@@ -68,8 +68,8 @@ fn resource_proto(resource: &Resource) -> Option<pr::Resource> {
 
 fn scope_proto(scope: &Scope) -> Option<pc::InstrumentationScope> {
     Some(pc::InstrumentationScope {
-        name: scope.name.clone(),
-        version: scope.version.clone(),
+        name: scope.name.to_string(),
+        version: scope.version.to_string(),
         attributes: kvs_proto(&scope.attributes),
         dropped_attributes_count: 0,
     })
@@ -78,13 +78,13 @@ fn scope_proto(scope: &Scope) -> Option<pc::InstrumentationScope> {
 fn resource_logs_proto(resource_logs: &ResourceLogs) -> pl::ResourceLogs {
     pl::ResourceLogs {
         resource: resource_proto(&resource_logs.resource),
-        schema_url: resource_logs.schema_url.clone(),
+        schema_url: resource_logs.schema_url.to_string(),
         scope_logs: resource_logs
             .scope_logs
             .iter()
             .map(|scope_logs| pl::ScopeLogs {
                 scope: scope_proto(&scope_logs.scope),
-                schema_url: scope_logs.schema_url.clone(),
+                schema_url: scope_logs.schema_url.to_string(),
                 log_records: scope_logs
                     .log_records
                     .iter()
@@ -92,14 +92,14 @@ fn resource_logs_proto(resource_logs: &ResourceLogs) -> pl::ResourceLogs {
                         time_unix_nano: record.time_unix_nano,
                         observed_time_unix_nano: record.observed_time_unix_nano,
                         severity_number: record.severity_number,
-                        severity_text: record.severity_text.clone(),
+                        severity_text: record.severity_text.to_string(),
                         body: record.body.as_ref().map(any_proto),
                         attributes: kvs_proto(&record.attributes),
                         dropped_attributes_count: record.dropped_attributes_count,
                         flags: record.flags,
                         trace_id: record.trace_id.clone(),
                         span_id: record.span_id.clone(),
-                        event_name: record.event_name.clone(),
+                        event_name: record.event_name.to_string(),
                     })
                     .collect(),
             })
@@ -206,9 +206,9 @@ fn metric_proto(metric: &Metric) -> pm::Metric {
         })),
     };
     pm::Metric {
-        name: metric.name.clone(),
-        description: metric.description.clone(),
-        unit: metric.unit.clone(),
+        name: metric.name.to_string(),
+        description: metric.description.to_string(),
+        unit: metric.unit.to_string(),
         metadata: Vec::new(),
         data,
     }
@@ -217,13 +217,13 @@ fn metric_proto(metric: &Metric) -> pm::Metric {
 fn resource_metrics_proto(resource_metrics: &ResourceMetrics) -> pm::ResourceMetrics {
     pm::ResourceMetrics {
         resource: resource_proto(&resource_metrics.resource),
-        schema_url: resource_metrics.schema_url.clone(),
+        schema_url: resource_metrics.schema_url.to_string(),
         scope_metrics: resource_metrics
             .scope_metrics
             .iter()
             .map(|scope_metrics| pm::ScopeMetrics {
                 scope: scope_proto(&scope_metrics.scope),
-                schema_url: scope_metrics.schema_url.clone(),
+                schema_url: scope_metrics.schema_url.to_string(),
                 metrics: scope_metrics.metrics.iter().map(metric_proto).collect(),
             })
             .collect(),
@@ -233,23 +233,23 @@ fn resource_metrics_proto(resource_metrics: &ResourceMetrics) -> pm::ResourceMet
 fn resource_spans_proto(resource_spans: &ResourceSpans) -> pt::ResourceSpans {
     pt::ResourceSpans {
         resource: resource_proto(&resource_spans.resource),
-        schema_url: resource_spans.schema_url.clone(),
+        schema_url: resource_spans.schema_url.to_string(),
         scope_spans: resource_spans
             .scope_spans
             .iter()
             .map(|scope_spans| pt::ScopeSpans {
                 scope: scope_proto(&scope_spans.scope),
-                schema_url: scope_spans.schema_url.clone(),
+                schema_url: scope_spans.schema_url.to_string(),
                 spans: scope_spans
                     .spans
                     .iter()
                     .map(|span| pt::Span {
                         trace_id: span.trace_id.clone(),
                         span_id: span.span_id.clone(),
-                        trace_state: span.trace_state.clone(),
+                        trace_state: span.trace_state.to_string(),
                         parent_span_id: span.parent_span_id.clone(),
                         flags: span.flags,
-                        name: span.name.clone(),
+                        name: span.name.to_string(),
                         kind: span.kind,
                         start_time_unix_nano: span.start_time_unix_nano,
                         end_time_unix_nano: span.end_time_unix_nano,
@@ -260,7 +260,7 @@ fn resource_spans_proto(resource_spans: &ResourceSpans) -> pt::ResourceSpans {
                             .iter()
                             .map(|event| pt::span::Event {
                                 time_unix_nano: event.time_unix_nano,
-                                name: event.name.clone(),
+                                name: event.name.to_string(),
                                 attributes: kvs_proto(&event.attributes),
                                 dropped_attributes_count: 0,
                             })
@@ -272,7 +272,7 @@ fn resource_spans_proto(resource_spans: &ResourceSpans) -> pt::ResourceSpans {
                             .map(|link| pt::span::Link {
                                 trace_id: link.trace_id.clone(),
                                 span_id: link.span_id.clone(),
-                                trace_state: link.trace_state.clone(),
+                                trace_state: link.trace_state.to_string(),
                                 attributes: kvs_proto(&link.attributes),
                                 dropped_attributes_count: 0,
                                 flags: 0,
@@ -280,7 +280,7 @@ fn resource_spans_proto(resource_spans: &ResourceSpans) -> pt::ResourceSpans {
                             .collect(),
                         dropped_links_count: 0,
                         status: (span.status_code != 0 || !span.status_message.is_empty()).then(|| pt::Status {
-                            message: span.status_message.clone(),
+                            message: span.status_message.to_string(),
                             code: span.status_code,
                         }),
                     })

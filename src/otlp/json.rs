@@ -22,11 +22,13 @@
 mod messages;
 mod reader;
 
+use bytes::Bytes;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use self::messages::{RESOURCE_LOGS, RESOURCE_METRICS, RESOURCE_SPANS};
 use self::reader::{append_field, message_keys, skip_value, KeySeed, Scalar};
 use super::problem_tracker::ProblemTracker;
+use super::text::TextSource;
 use super::{
     DecodeError, Decoded, ExportRequest, ResourceLogs, ResourceMetrics, ResourceSpans, Signal,
 };
@@ -35,7 +37,16 @@ use super::{
 ///
 /// A body without any of the three request keys (`{}`) is an empty request. A body carrying
 /// another signal's key is [`DecodeError::UnknownSignal`].
+///
+/// The body is copied once into a shared buffer the model's strings are sliced from;
+/// [`decode_shared`] takes one without copying.
 pub fn decode(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeError> {
+    decode_shared(signal, Bytes::copy_from_slice(body))
+}
+
+/// [`decode`] of a body held in a shared buffer: the model's strings are slices of it, so it
+/// stays alive as long as any of them does.
+pub fn decode_shared(signal: Signal, body: Bytes) -> Result<Decoded, DecodeError> {
     let (envelope, problems) = read_envelope(body, Mode::Decode(signal))?;
     if let Some(other) = envelope.signals_seen.iter().find(|it| **it != signal) {
         let message = if envelope.signals_seen.contains(&signal) {
@@ -55,13 +66,17 @@ pub fn decode(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeError> {
 /// Tells the signal of an OTLP/JSON body from its top-level key, without building the
 /// request (the body is still checked for syntax).
 pub fn detect_signal(body: &[u8]) -> Result<Signal, DecodeError> {
-    let (envelope, _) = read_envelope(body, Mode::Detect)?;
+    let (envelope, _) = read_envelope(Bytes::copy_from_slice(body), Mode::Detect)?;
     envelope.only_signal()
 }
 
 /// Decodes an OTLP/JSON body whose signal is not known in advance (an OTLP file-exporter
 /// line), taking the signal from its top-level key.
 pub fn decode_any(body: &[u8]) -> Result<Decoded, DecodeError> {
+    decode_any_shared(Bytes::copy_from_slice(body))
+}
+
+fn decode_any_shared(body: Bytes) -> Result<Decoded, DecodeError> {
     let (envelope, problems) = read_envelope(body, Mode::Any)?;
     let signal = envelope.only_signal()?;
     Ok(Decoded { request: envelope.into_request(signal), problems })
@@ -71,13 +86,15 @@ pub fn decode_any(body: &[u8]) -> Result<Decoded, DecodeError> {
 /// 1-based line number with each result; blank lines are skipped. Positions in
 /// [`DecodeError::Json`] are lines of the whole input.
 pub fn decode_lines(bytes: &[u8]) -> Vec<(usize, Result<Decoded, DecodeError>)> {
-    bytes
+    // One copy for the whole file; each line's strings are slices of it.
+    let shared = Bytes::copy_from_slice(bytes);
+    shared
         .split(|byte| *byte == b'\n')
         .enumerate()
         .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
         .map(|(index, line)| {
             let number = index + 1;
-            let result = decode_any(line).map_err(|error| match error {
+            let result = decode_any_shared(shared.slice_ref(line)).map_err(|error| match error {
                 DecodeError::Json { line, column, message } => {
                     DecodeError::Json { line: number + line.saturating_sub(1), column, message }
                 }
@@ -168,13 +185,22 @@ impl Envelope {
 
 /// Parses the whole body (a leading UTF-8 byte order mark is ignored) and checks nothing but
 /// whitespace follows the top-level object.
-fn read_envelope(body: &[u8], mode: Mode) -> Result<(Envelope, Vec<super::Problem>), DecodeError> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+fn read_envelope(mut body: Bytes, mode: Mode) -> Result<(Envelope, Vec<super::Problem>), DecodeError> {
+    const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+    if body.starts_with(BYTE_ORDER_MARK) {
+        body = body.slice(BYTE_ORDER_MARK.len()..);
+    }
     // Checked once up front: serde_json checks only the strings it reads, so invalid UTF-8
-    // in a skipped field would otherwise pass. Parsing a `&str` then skips per-string checks.
-    let text = std::str::from_utf8(body).map_err(|error| utf8_error(body, error.valid_up_to()))?;
+    // in a skipped field would otherwise pass. Parsing a `&str` then skips per-string checks,
+    // and the strings read are slices of this checked text.
+    let source = match TextSource::new(body.clone()) {
+        Ok(source) => source,
+        Err(error) => return Err(utf8_error(&body, error.valid_up_to())),
+    };
+    drop(body);
     let mut tracker = ProblemTracker::default();
-    let mut deserializer = serde_json::Deserializer::from_str(text);
+    tracker.strings = source.clone();
+    let mut deserializer = serde_json::Deserializer::from_str(source.text());
     let envelope = EnvelopeSeed { tracker: &mut tracker, mode }
         .deserialize(&mut deserializer)
         .map_err(json_error)?;

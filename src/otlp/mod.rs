@@ -12,6 +12,7 @@ pub mod json;
 mod problem_tracker;
 pub mod model;
 pub mod proto;
+mod text;
 
 pub use model::*;
 
@@ -139,16 +140,29 @@ pub fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
 
 /// Decodes one request body of a known signal and encoding. The body may be gzip-compressed
 /// (detected by its magic number).
+///
+/// The model's strings are slices of one shared copy of the (inflated) body; a caller that
+/// already holds the body in a [`bytes::Bytes`] avoids the copy with [`decode_shared`].
 pub fn decode(signal: Signal, encoding: Encoding, body: &[u8]) -> Result<Decoded, DecodeError> {
-    let inflated;
-    let body = if is_gzip(body) {
-        inflated = gunzip(body, DEFAULT_BODY_LIMIT)?;
-        &inflated[..]
+    let shared = if is_gzip(body) {
+        // The inflated buffer becomes the shared one: no second copy.
+        bytes::Bytes::from(gunzip(body, DEFAULT_BODY_LIMIT)?)
     } else {
-        body
+        bytes::Bytes::copy_from_slice(body)
     };
+    decode_inflated(signal, encoding, shared)
+}
+
+/// [`decode`] of a body held in a shared buffer (as HTTP servers hand it over): when it is not
+/// compressed, the model's strings are slices of it, with no copy at all.
+pub fn decode_shared(signal: Signal, encoding: Encoding, body: bytes::Bytes) -> Result<Decoded, DecodeError> {
+    let shared = if is_gzip(&body) { bytes::Bytes::from(gunzip(&body, DEFAULT_BODY_LIMIT)?) } else { body };
+    decode_inflated(signal, encoding, shared)
+}
+
+fn decode_inflated(signal: Signal, encoding: Encoding, body: bytes::Bytes) -> Result<Decoded, DecodeError> {
     match encoding {
-        Encoding::Json => json::decode(signal, body),
-        Encoding::Protobuf => proto::decode(signal, body),
+        Encoding::Json => json::decode_shared(signal, body),
+        Encoding::Protobuf => proto::decode_shared(signal, body),
     }
 }

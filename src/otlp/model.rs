@@ -7,6 +7,10 @@
 //! Ids are kept as raw bytes; an empty id means absent, as OTLP says.
 //! Attribute lists keep duplicates and order, because vendors send both (Codex sends
 //! `thread.id` twice with two types) and detection of such quirks needs the raw list.
+//! Strings are [`Str`]: slices of the decoded body where the wire holds them as they are
+//! (see [`super::text`]), so decoding allocates once per body rather than once per string.
+
+pub use super::text::Str;
 
 /// The three OTLP signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -108,7 +112,7 @@ pub enum AnyValue {
     /// `{}`: no variant set.
     Empty,
     /// `stringValue`.
-    String(String),
+    String(Str),
     /// `boolValue`.
     Bool(bool),
     /// `intValue` (a JSON number or a decimal string on the wire).
@@ -151,7 +155,7 @@ impl AnyValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyValue {
     /// The attribute key.
-    pub key: String,
+    pub key: Str,
     /// The value; `AnyValue::Empty` when the wire had none.
     pub value: AnyValue,
 }
@@ -174,9 +178,9 @@ pub struct Resource {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scope {
     /// Scope name, for example `com.anthropic.claude_code.events`.
-    pub name: String,
+    pub name: Str,
     /// Scope version; empty when absent.
-    pub version: String,
+    pub version: Str,
     /// Scope attributes.
     pub attributes: Vec<KeyValue>,
 }
@@ -189,7 +193,7 @@ pub struct ResourceLogs {
     /// `scopeLogs`.
     pub scope_logs: Vec<ScopeLogs>,
     /// `schemaUrl`.
-    pub schema_url: String,
+    pub schema_url: Str,
 }
 
 /// `logs.v1.ScopeLogs`.
@@ -200,7 +204,7 @@ pub struct ScopeLogs {
     /// `logRecords`.
     pub log_records: Vec<LogRecord>,
     /// `schemaUrl`.
-    pub schema_url: String,
+    pub schema_url: Str,
 }
 
 /// `logs.v1.LogRecord`.
@@ -213,7 +217,7 @@ pub struct LogRecord {
     /// `severityNumber` (0 = unspecified).
     pub severity_number: i32,
     /// `severityText`.
-    pub severity_text: String,
+    pub severity_text: Str,
     /// `body`; `None` when absent or JSON `null`.
     pub body: Option<AnyValue>,
     /// Record attributes.
@@ -227,7 +231,7 @@ pub struct LogRecord {
     /// `spanId` as bytes; empty when absent.
     pub span_id: Vec<u8>,
     /// `eventName` (proto field 12); empty when absent. Codex puts a source location here.
-    pub event_name: String,
+    pub event_name: Str,
 }
 
 /// `metrics.v1.ResourceMetrics`.
@@ -238,7 +242,7 @@ pub struct ResourceMetrics {
     /// `scopeMetrics`.
     pub scope_metrics: Vec<ScopeMetrics>,
     /// `schemaUrl`.
-    pub schema_url: String,
+    pub schema_url: Str,
 }
 
 /// `metrics.v1.ScopeMetrics`.
@@ -249,18 +253,18 @@ pub struct ScopeMetrics {
     /// `metrics`.
     pub metrics: Vec<Metric>,
     /// `schemaUrl`.
-    pub schema_url: String,
+    pub schema_url: Str,
 }
 
 /// `metrics.v1.Metric`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metric {
     /// Metric name.
-    pub name: String,
+    pub name: Str,
     /// Description.
-    pub description: String,
+    pub description: Str,
     /// Unit (UCUM), for example `USD`, `tokens`, `s`, `ms`.
-    pub unit: String,
+    pub unit: Str,
     /// The data oneof.
     pub data: MetricData,
 }
@@ -493,7 +497,7 @@ pub struct ResourceSpans {
     /// `scopeSpans`.
     pub scope_spans: Vec<ScopeSpans>,
     /// `schemaUrl`.
-    pub schema_url: String,
+    pub schema_url: Str,
 }
 
 /// `trace.v1.ScopeSpans`.
@@ -504,7 +508,7 @@ pub struct ScopeSpans {
     /// `spans`.
     pub spans: Vec<Span>,
     /// `schemaUrl`.
-    pub schema_url: String,
+    pub schema_url: Str,
 }
 
 /// `trace.v1.Span`.
@@ -515,13 +519,13 @@ pub struct Span {
     /// `spanId` bytes.
     pub span_id: Vec<u8>,
     /// `traceState`.
-    pub trace_state: String,
+    pub trace_state: Str,
     /// `parentSpanId` bytes; empty for a root span (`""` and absent both mean root).
     pub parent_span_id: Vec<u8>,
     /// `flags`.
     pub flags: u32,
     /// Span name.
-    pub name: String,
+    pub name: Str,
     /// `kind` as sent (0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer).
     pub kind: i32,
     /// `startTimeUnixNano`.
@@ -539,7 +543,7 @@ pub struct Span {
     /// `status.code` (0 unset, 1 ok, 2 error).
     pub status_code: i32,
     /// `status.message`.
-    pub status_message: String,
+    pub status_message: Str,
 }
 
 /// `trace.v1.Span.Event`.
@@ -548,7 +552,7 @@ pub struct SpanEvent {
     /// `timeUnixNano`.
     pub time_unix_nano: u64,
     /// Event name.
-    pub name: String,
+    pub name: Str,
     /// Event attributes.
     pub attributes: Vec<KeyValue>,
 }
@@ -561,7 +565,7 @@ pub struct SpanLink {
     /// `spanId` bytes.
     pub span_id: Vec<u8>,
     /// `traceState`.
-    pub trace_state: String,
+    pub trace_state: Str,
     /// Link attributes.
     pub attributes: Vec<KeyValue>,
 }

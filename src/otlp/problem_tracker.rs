@@ -11,6 +11,7 @@
 //! metric, data point or span): the part up to the item is the [`Problem::locator`], the rest
 //! the [`Problem::field`].
 
+use super::text::TextSource;
 use super::Problem;
 
 /// One step of an OTLP path: a field (by its canonical lowerCamelCase name, whatever
@@ -37,6 +38,10 @@ pub(crate) struct ProblemTracker {
     /// Index of the first element of the next list read: the length of the list it is
     /// appended to when a repeated JSON key is given twice.
     list_base: usize,
+    /// The JSON body being decoded, which string values are sliced from. It lives here
+    /// because the tracker is the one state every JSON reader is handed; the protobuf
+    /// reader leaves it empty.
+    pub(crate) strings: TextSource,
 }
 
 impl ProblemTracker {

@@ -195,7 +195,7 @@ impl IdMap {
                 if is_identity_key(&attribute.key) {
                     if let AnyValue::String(value) = &mut attribute.value {
                         if let Some(new) = self.strings.get(value.as_str()) {
-                            *value = new.clone();
+                            *value = new.as_str().into();
                             return;
                         }
                     }
@@ -241,7 +241,7 @@ fn replace_embedded(value: &mut AnyValue, ids: &[(String, String)]) {
         AnyValue::String(text) => {
             for (old, new) in ids {
                 if text.contains(old.as_str()) {
-                    *text = text.replace(old.as_str(), new);
+                    *text = text.replace(old.as_str(), new).into();
                 }
             }
         }
@@ -357,7 +357,7 @@ mod tests {
         if let ExportRequest::Logs(it) = &mut models[1] {
             it[0].scope_logs[0].log_records[0].attributes.push(KeyValue {
                 key: "key".into(),
-                value: AnyValue::String(format!("Thread {{ thread_id: \"{uuid}\" }}")),
+                value: AnyValue::String(format!("Thread {{ thread_id: \"{uuid}\" }}").into()),
             });
         }
         map.rewrite_all(&mut models);

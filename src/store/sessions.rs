@@ -89,8 +89,8 @@ impl IdentityPolicy {
         for key in keys {
             let value = find_attr(item.attributes(), key).or_else(|| find_attr(&item.resource.attributes, key));
             if let Some(AnyValue::String(parent)) = value {
-                if !parent.is_empty() && Some(parent) != record.session_id.as_ref() {
-                    return Some(parent.clone());
+                if !parent.is_empty() && Some(parent.as_str()) != record.session_id.as_deref() {
+                    return Some(parent.to_string());
                 }
             }
         }

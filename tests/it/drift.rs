@@ -44,10 +44,10 @@ fn newer() -> Capture {
         Some("assistant_response") => {
             for kv in &mut record.attributes {
                 if kv.key == "event.name" {
-                    kv.value = AnyValue::String("assistant_reply".to_owned());
+                    kv.value = AnyValue::String("assistant_reply".into());
                 }
             }
-            record.body = Some(AnyValue::String("claude_code.assistant_reply".to_owned()));
+            record.body = Some(AnyValue::String("claude_code.assistant_reply".into()));
         }
         Some("user_prompt") => {
             for kv in &mut record.attributes {
@@ -55,7 +55,7 @@ fn newer() -> Capture {
                     kv.value = AnyValue::Int(42);
                 }
             }
-            record.attributes.push(codetel::otlp::KeyValue { key: "new_field".to_owned(), value: AnyValue::Bool(true) });
+            record.attributes.push(codetel::otlp::KeyValue { key: "new_field".into(), value: AnyValue::Bool(true) });
         }
         _ => {}
     });

@@ -192,7 +192,7 @@ fn mark_value(value: &mut AnyValue, session_ids: &[String]) {
         AnyValue::String(text) => {
             for id in session_ids {
                 if text.contains(id.as_str()) {
-                    *text = text.replace(id.as_str(), SESSION_MARKER);
+                    *text = text.replace(id.as_str(), SESSION_MARKER).into();
                 }
             }
         }
@@ -211,7 +211,7 @@ fn set_session(attributes: &mut [KeyValue], n: usize) {
 
 fn set_session_value(value: &mut AnyValue, n: usize) {
     match value {
-        AnyValue::String(text) if text.contains(SESSION_MARKER) => *text = text.replace(SESSION_MARKER, &format!("load-session-{n:08}")),
+        AnyValue::String(text) if text.contains(SESSION_MARKER) => *text = text.replace(SESSION_MARKER, &format!("load-session-{n:08}")).into(),
         AnyValue::Array(values) => values.iter_mut().for_each(|it| set_session_value(it, n)),
         AnyValue::KvList(pairs) => set_session(pairs, n),
         _ => {}
@@ -221,10 +221,10 @@ fn set_session_value(value: &mut AnyValue, n: usize) {
 /// Makes a resource the resource of CLI process `n`: its own `service.instance.id`, as
 /// separate processes have, so records that name no session are tied to their own sender.
 fn set_instance(resource: &mut Resource, n: usize) {
-    let value = AnyValue::String(format!("load-instance-{n:08}"));
+    let value = AnyValue::String(format!("load-instance-{n:08}").into());
     match resource.attributes.iter_mut().find(|it| it.key == "service.instance.id") {
         Some(attribute) => attribute.value = value,
-        None => resource.attributes.push(KeyValue { key: "service.instance.id".to_owned(), value }),
+        None => resource.attributes.push(KeyValue { key: "service.instance.id".into(), value }),
     }
 }
 
@@ -253,8 +253,8 @@ fn build_requests(corpus: &Path, config: &LoadConfig) -> Result<Vec<ExportReques
                 }
                 _ => resources.push(ResourceLogs {
                     resource,
-                    scope_logs: vec![ScopeLogs { scope: scope.clone(), log_records: vec![record], schema_url: String::new() }],
-                    schema_url: String::new(),
+                    scope_logs: vec![ScopeLogs { scope: scope.clone(), log_records: vec![record], schema_url: Default::default() }],
+                    schema_url: Default::default(),
                 }),
             }
         }

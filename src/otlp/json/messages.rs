@@ -19,7 +19,7 @@ use crate::otlp::{
     AnyValue, ExponentialHistogramDataPoint, HistogramDataPoint, KeyValue, LogRecord, Metric,
     MetricData, NumberDataPoint, NumberValue, Resource, ResourceLogs, ResourceMetrics,
     ResourceSpans, Scope, ScopeLogs, ScopeMetrics, ScopeSpans, Span, SpanEvent, SpanLink,
-    SummaryDataPoint, Temporality,
+    Str, SummaryDataPoint, Temporality,
 };
 use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
 use opentelemetry_proto::tonic::metrics::v1::AggregationTemporality;
@@ -256,7 +256,7 @@ impl Message for KeyValueMessage {
     }
 
     fn new() -> Self {
-        KeyValueMessage(KeyValue { key: String::new(), value: AnyValue::Empty })
+        KeyValueMessage(KeyValue { key: Str::new(), value: AnyValue::Empty })
     }
 
     fn read_value<'de, A: MapAccess<'de>>(
@@ -407,7 +407,7 @@ fn read_text<'de, A: MapAccess<'de>>(
     map: &mut A,
     tracker: &mut ProblemTracker,
     name: &'static str,
-) -> Result<String, A::Error> {
+) -> Result<Str, A::Error> {
     Ok(read_field(map, tracker, name, &Text)?.unwrap_or_default())
 }
 
@@ -731,9 +731,9 @@ message_keys! {
 /// `metrics.v1.Metric`. The data oneof arrives as one of five keys; when none is usable the
 /// metric is kept with [`MetricData::Missing`] and reported as losing (at least) one point.
 pub(super) struct MetricMessage {
-    name: String,
-    description: String,
-    unit: String,
+    name: Str,
+    description: Str,
+    unit: Str,
     data: Option<MetricData>,
     /// A data key was present but unreadable and already reported as rejecting its points,
     /// so `finish` must not report the same loss again.
@@ -778,9 +778,9 @@ impl Message for MetricMessage {
 
     fn new() -> Self {
         MetricMessage {
-            name: String::new(),
-            description: String::new(),
-            unit: String::new(),
+            name: Str::new(),
+            description: Str::new(),
+            unit: Str::new(),
             data: None,
             data_loss_reported: false,
         }
@@ -1566,11 +1566,11 @@ message_keys! {
 }
 
 /// `trace.v1.Status` as (code, message).
-pub(super) struct StatusMessage((i32, String));
+pub(super) struct StatusMessage((i32, Str));
 
 impl Message for StatusMessage {
     type Key = StatusKey;
-    type Out = (i32, String);
+    type Out = (i32, Str);
     const WHAT: &'static str = "a Status";
 
     fn key(name: &str) -> StatusKey {
@@ -1578,7 +1578,7 @@ impl Message for StatusMessage {
     }
 
     fn new() -> Self {
-        StatusMessage((0, String::new()))
+        StatusMessage((0, Str::new()))
     }
 
     fn read_value<'de, A: MapAccess<'de>>(
@@ -1598,7 +1598,7 @@ impl Message for StatusMessage {
         Ok(())
     }
 
-    fn finish(self, _tracker: &mut ProblemTracker) -> (i32, String) {
+    fn finish(self, _tracker: &mut ProblemTracker) -> (i32, Str) {
         self.0
     }
 }

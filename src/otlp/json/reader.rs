@@ -6,8 +6,8 @@
 //! [`Reader`] accepts *any* JSON value through `deserialize_any`; when the value has the wrong
 //! shape it consumes it, records a [`Problem`](crate::otlp::Problem) at the current path and
 //! returns a default, so one bad field never costs the rest of the request. Keys are matched
-//! as borrowed `&str` (no allocation), strings are copied once into the model, and unknown
-//! fields are skipped with [`IgnoredAny`].
+//! as borrowed `&str` (no allocation), strings become slices of the body (copied only when
+//! serde_json had to unescape them), and unknown fields are skipped with [`IgnoredAny`].
 //!
 //! Syntax errors and serde_json's nesting limit (128) still abort the whole body: after a
 //! syntax error there is no reliable way to resynchronise.
@@ -18,6 +18,7 @@ use base64::Engine as _;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::otlp::problem_tracker::{quote, ProblemTracker};
+use crate::otlp::Str;
 
 /// Reads one JSON value of any shape, tolerating the wrong shape.
 pub(super) trait Reader {
@@ -384,10 +385,10 @@ fn bool_from(tracker: &mut ProblemTracker, value: Scalar<'_>) -> Option<bool> {
     res
 }
 
-fn string_from(tracker: &mut ProblemTracker, value: Scalar<'_>) -> Option<String> {
+fn string_from(tracker: &mut ProblemTracker, value: Scalar<'_>) -> Option<Str> {
     match value {
         Scalar::Null => None,
-        Scalar::Str(text) => Some(text.to_owned()),
+        Scalar::Str(text) => Some(tracker.strings.str(text)),
         other => {
             report_wrong_value(tracker, "a string", &other);
             None
@@ -444,7 +445,7 @@ scalar_reader!(
 );
 scalar_reader!(
     /// `string` fields.
-    Text => String, string_from
+    Text => Str, string_from
 );
 scalar_reader!(
     /// Plain `bytes` fields (base64).

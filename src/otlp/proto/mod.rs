@@ -1,7 +1,7 @@
 //! OTLP protobuf decoding: a hand-written reader of the protobuf wire format that builds
 //! codetel's model directly (`wire.rs` for the wire format, `read.rs` for the OTLP messages),
-//! with no prost structs in between: each string is validated and copied once, into the
-//! model.
+//! with no prost structs in between: each string is validated once and kept as a slice
+//! of the body (the body is shared, see [`crate::otlp::Str`]), never copied.
 //!
 //! Protobuf leaves little room for tolerance, and the reader accepts and rejects exactly what
 //! prost (with `opentelemetry-proto`'s messages) does: anything that is not a valid message
@@ -23,16 +23,25 @@ mod read;
 mod via_prost;
 mod wire;
 
+use bytes::Bytes;
+
 use super::problem_tracker::{ProblemTracker, SPAN_ID_BYTES, TRACE_ID_BYTES};
 use super::{DecodeError, Decoded, ExportRequest, MetricData, Signal};
 use read::MessageReader;
 use wire::{Reader, RECURSION_LIMIT};
 
-/// Decodes an OTLP protobuf request body of the given signal.
+/// Decodes an OTLP protobuf request body of the given signal (copied once into a shared
+/// buffer the model's strings are sliced from; [`decode_shared`] takes one without copying).
 pub fn decode(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeError> {
-    let (request, saw_strindex) = read_request(signal, body)?;
+    decode_shared(signal, Bytes::copy_from_slice(body))
+}
+
+/// Decodes an OTLP protobuf request body held in a shared buffer: the model's strings are
+/// slices of it, so it stays alive as long as any of them does.
+pub fn decode_shared(signal: Signal, body: Bytes) -> Result<Decoded, DecodeError> {
+    let (request, saw_strindex) = read_request(signal, &body)?;
     if saw_strindex {
-        return via_prost::decode(signal, body);
+        return via_prost::decode(signal, &body);
     }
     Ok(with_problems(request))
 }
@@ -51,12 +60,12 @@ pub fn decode_via_prost(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeEr
 /// bodies.
 #[doc(hidden)]
 pub fn decode_without_fallback(signal: Signal, body: &[u8]) -> Result<Decoded, DecodeError> {
-    let (request, _) = read_request(signal, body)?;
+    let (request, _) = read_request(signal, &Bytes::copy_from_slice(body))?;
     Ok(with_problems(request))
 }
 
 /// Reads the request; also tells whether a kept `AnyValue` was a `string_value_strindex`.
-fn read_request(signal: Signal, body: &[u8]) -> Result<(ExportRequest, bool), DecodeError> {
+fn read_request(signal: Signal, body: &Bytes) -> Result<(ExportRequest, bool), DecodeError> {
     let invalid =
         |error: wire::WireError| DecodeError::Protobuf { signal, message: error.to_string() };
     let mut reader = MessageReader::default();

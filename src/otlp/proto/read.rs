@@ -15,7 +15,7 @@ use crate::otlp::{
     AnyValue, ExponentialHistogramDataPoint, HistogramDataPoint, KeyValue, LogRecord, Metric,
     MetricData, NumberDataPoint, NumberValue, Resource, ResourceLogs, ResourceMetrics,
     ResourceSpans, Scope, ScopeLogs, ScopeMetrics, ScopeSpans, Span, SpanEvent, SpanLink,
-    SummaryDataPoint, Temporality,
+    Str, SummaryDataPoint, Temporality,
 };
 
 /// A message reader: fills `out` (merging into what is there) from `reader`'s fields.
@@ -57,9 +57,9 @@ blank_by_default!(
 impl Blank for Metric {
     fn blank() -> Self {
         Metric {
-            name: String::new(),
-            description: String::new(),
-            unit: String::new(),
+            name: Str::new(),
+            description: Str::new(),
+            unit: Str::new(),
             data: MetricData::Missing,
         }
     }
@@ -202,7 +202,7 @@ impl MessageReader {
         list: &mut Vec<KeyValue>,
     ) -> WireResult<()> {
         let message = reader.message_field(wire_type, depth)?;
-        let mut item = KeyValue { key: String::new(), value: AnyValue::Empty };
+        let mut item = KeyValue { key: Str::new(), value: AnyValue::Empty };
         self.key_value(message, depth - 1, &mut item)?;
         list.push(item);
         Ok(())

@@ -122,7 +122,7 @@ fn key_value(tracker: &mut ProblemTracker, kv: common::KeyValue) -> KeyValue {
         }
         None => AnyValue::Empty,
     };
-    KeyValue { key: kv.key, value }
+    KeyValue { key: kv.key.into(), value }
 }
 
 /// Recursion is bounded: prost refuses messages nested deeper than 100.
@@ -130,7 +130,7 @@ fn any_value(tracker: &mut ProblemTracker, value: common::AnyValue) -> AnyValue 
     use common::any_value::Value;
     match value.value {
         None => AnyValue::Empty,
-        Some(Value::StringValue(it)) => AnyValue::String(it),
+        Some(Value::StringValue(it)) => AnyValue::String(it.into()),
         Some(Value::BoolValue(it)) => AnyValue::Bool(it),
         Some(Value::IntValue(it)) => AnyValue::Int(it),
         Some(Value::DoubleValue(it)) => AnyValue::Double(it),
@@ -174,8 +174,8 @@ fn scope(tracker: &mut ProblemTracker, scope: Option<common::InstrumentationScop
     let Some(scope) = scope else { return Scope::default() };
     tracker.enter_field("scope");
     let res = Scope {
-        name: scope.name,
-        version: scope.version,
+        name: scope.name.into(),
+        version: scope.version.into(),
         attributes: attributes(tracker, scope.attributes),
     };
     tracker.leave();
@@ -189,7 +189,7 @@ fn resource_logs(tracker: &mut ProblemTracker, message: logs::ResourceLogs) -> R
     ResourceLogs {
         resource: resource(tracker, message.resource),
         scope_logs: convert_list(tracker, "scopeLogs", true, message.scope_logs, scope_logs),
-        schema_url: message.schema_url,
+        schema_url: message.schema_url.into(),
     }
 }
 
@@ -197,7 +197,7 @@ fn scope_logs(tracker: &mut ProblemTracker, message: logs::ScopeLogs) -> ScopeLo
     ScopeLogs {
         scope: scope(tracker, message.scope),
         log_records: convert_list(tracker, "logRecords", true, message.log_records, log_record),
-        schema_url: message.schema_url,
+        schema_url: message.schema_url.into(),
     }
 }
 
@@ -212,14 +212,14 @@ fn log_record(tracker: &mut ProblemTracker, record: logs::LogRecord) -> LogRecor
         time_unix_nano: record.time_unix_nano,
         observed_time_unix_nano: record.observed_time_unix_nano,
         severity_number: record.severity_number,
-        severity_text: record.severity_text,
+        severity_text: record.severity_text.into(),
         body,
         attributes: attributes(tracker, record.attributes),
         dropped_attributes_count: record.dropped_attributes_count,
         flags: record.flags,
         trace_id: id(tracker, "traceId", record.trace_id, TRACE_ID_BYTES),
         span_id: id(tracker, "spanId", record.span_id, SPAN_ID_BYTES),
-        event_name: record.event_name,
+        event_name: record.event_name.into(),
     }
 }
 
@@ -239,7 +239,7 @@ fn resource_metrics(
             message.scope_metrics,
             scope_metrics,
         ),
-        schema_url: message.schema_url,
+        schema_url: message.schema_url.into(),
     }
 }
 
@@ -247,7 +247,7 @@ fn scope_metrics(tracker: &mut ProblemTracker, message: metrics::ScopeMetrics) -
     ScopeMetrics {
         scope: scope(tracker, message.scope),
         metrics: convert_list(tracker, "metrics", true, message.metrics, metric),
-        schema_url: message.schema_url,
+        schema_url: message.schema_url.into(),
     }
 }
 
@@ -296,7 +296,7 @@ fn metric(tracker: &mut ProblemTracker, message: metrics::Metric) -> Metric {
             points: data_points(tracker, "summary", summary.data_points, summary_point),
         },
     };
-    Metric { name: message.name, description: message.description, unit: message.unit, data }
+    Metric { name: message.name.into(), description: message.description.into(), unit: message.unit.into(), data }
 }
 
 fn number_point(tracker: &mut ProblemTracker, point: metrics::NumberDataPoint) -> NumberDataPoint {
@@ -382,7 +382,7 @@ fn resource_spans(tracker: &mut ProblemTracker, message: trace::ResourceSpans) -
     ResourceSpans {
         resource: resource(tracker, message.resource),
         scope_spans: convert_list(tracker, "scopeSpans", true, message.scope_spans, scope_spans),
-        schema_url: message.schema_url,
+        schema_url: message.schema_url.into(),
     }
 }
 
@@ -390,7 +390,7 @@ fn scope_spans(tracker: &mut ProblemTracker, message: trace::ScopeSpans) -> Scop
     ScopeSpans {
         scope: scope(tracker, message.scope),
         spans: convert_list(tracker, "spans", true, message.spans, span),
-        schema_url: message.schema_url,
+        schema_url: message.schema_url.into(),
     }
 }
 
@@ -399,10 +399,10 @@ fn span(tracker: &mut ProblemTracker, span: trace::Span) -> Span {
     Span {
         trace_id: id(tracker, "traceId", span.trace_id, TRACE_ID_BYTES),
         span_id: id(tracker, "spanId", span.span_id, SPAN_ID_BYTES),
-        trace_state: span.trace_state,
+        trace_state: span.trace_state.into(),
         parent_span_id: id(tracker, "parentSpanId", span.parent_span_id, SPAN_ID_BYTES),
         flags: span.flags,
-        name: span.name,
+        name: span.name.into(),
         kind: span.kind,
         start_time_unix_nano: span.start_time_unix_nano,
         end_time_unix_nano: span.end_time_unix_nano,
@@ -411,14 +411,14 @@ fn span(tracker: &mut ProblemTracker, span: trace::Span) -> Span {
         events: convert_list(tracker, "events", false, span.events, span_event),
         links: convert_list(tracker, "links", false, span.links, span_link),
         status_code: status.code,
-        status_message: status.message,
+        status_message: status.message.into(),
     }
 }
 
 fn span_event(tracker: &mut ProblemTracker, event: trace::span::Event) -> SpanEvent {
     SpanEvent {
         time_unix_nano: event.time_unix_nano,
-        name: event.name,
+        name: event.name.into(),
         attributes: attributes(tracker, event.attributes),
     }
 }
@@ -427,7 +427,7 @@ fn span_link(tracker: &mut ProblemTracker, link: trace::span::Link) -> SpanLink 
     SpanLink {
         trace_id: id(tracker, "traceId", link.trace_id, TRACE_ID_BYTES),
         span_id: id(tracker, "spanId", link.span_id, SPAN_ID_BYTES),
-        trace_state: link.trace_state,
+        trace_state: link.trace_state.into(),
         attributes: attributes(tracker, link.attributes),
     }
 }

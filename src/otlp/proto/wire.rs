@@ -8,6 +8,10 @@
 //! reads past an embedded message's end and then fails with "delimited length exceeded", a
 //! reader fails at the end of its window instead: both reject the body.
 
+use bytes::Bytes;
+
+use crate::otlp::Str;
+
 /// Nesting budget of a top-level message's fields: prost's `RECURSION_LIMIT`.
 pub(super) const RECURSION_LIMIT: u32 = 100;
 
@@ -83,6 +87,8 @@ pub(super) type WireResult<T> = Result<T, WireError>;
 
 /// A window `pos..end` of the body being read.
 pub(super) struct Reader<'a> {
+    /// The whole body, shared: strings are slices of it (see [`Reader::string_field`]).
+    source: &'a Bytes,
     bytes: &'a [u8],
     pos: usize,
     end: usize,
@@ -90,8 +96,8 @@ pub(super) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader over the whole body.
-    pub(super) fn new(bytes: &'a [u8]) -> Reader<'a> {
-        Reader { bytes, pos: 0, end: bytes.len() }
+    pub(super) fn new(source: &'a Bytes) -> Reader<'a> {
+        Reader { source, bytes: source, pos: 0, end: source.len() }
     }
 
     /// Whether the window is read to its end.
@@ -232,10 +238,16 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(bytes).map_err(|_| WireError { at, what: WireErrorKind::InvalidString })
     }
 
-    /// A `string` field into an owned `String`: one allocation, none when empty.
+    /// A `string` field as a slice of the body: checked to be UTF-8, never copied.
     #[inline]
-    pub(super) fn string_field(&mut self, wire_type: u8) -> WireResult<String> {
-        self.str_field(wire_type).map(str::to_owned)
+    pub(super) fn string_field(&mut self, wire_type: u8) -> WireResult<Str> {
+        let at = self.pos;
+        let len = self.bytes_field(wire_type)?.len();
+        if len == 0 {
+            return Ok(Str::new());
+        }
+        Str::from_utf8_shared(self.source.slice(self.pos - len..self.pos))
+            .ok_or(WireError { at, what: WireErrorKind::InvalidString })
     }
 
     /// An embedded message: a reader over its bytes, after prost's checks (wire type, then
@@ -253,7 +265,7 @@ impl<'a> Reader<'a> {
         }
         let start = self.pos;
         self.pos += len as usize;
-        Ok(Reader { bytes: self.bytes, pos: start, end: self.pos })
+        Ok(Reader { source: self.source, bytes: self.bytes, pos: start, end: self.pos })
     }
 
     /// A `repeated fixed64` or `repeated double` field, packed or not.
@@ -292,7 +304,7 @@ impl<'a> Reader<'a> {
         if len > self.remaining() as u64 {
             return Err(self.error(WireErrorKind::BufferUnderflow));
         }
-        let mut packed = Reader { bytes: self.bytes, pos: self.pos, end: self.pos + len as usize };
+        let mut packed = Reader { source: self.source, bytes: self.bytes, pos: self.pos, end: self.pos + len as usize };
         self.pos = packed.end;
         while !packed.is_done() {
             // A varint running past the field's end fails here, as it does in prost (there

@@ -60,7 +60,7 @@ impl Names {
                     if let Some(AnyValue::String(name)) =
                         find_attr(&record.attributes, "event.name")
                     {
-                        self.log_events.insert(name.clone());
+                        self.log_events.insert(name.to_string());
                     }
                 }
             }
@@ -68,7 +68,7 @@ impl Names {
                 for metric in
                     resources.iter().flat_map(|it| &it.scope_metrics).flat_map(|it| &it.metrics)
                 {
-                    self.metrics.insert(metric.name.clone());
+                    self.metrics.insert(metric.name.to_string());
                     if let Some(temporality) = metric.data.temporality() {
                         self.temporalities.insert(temporality.as_i32());
                     }
@@ -77,7 +77,7 @@ impl Names {
             ExportRequest::Traces(resources) => {
                 for span in resources.iter().flat_map(|it| &it.scope_spans).flat_map(|it| &it.spans)
                 {
-                    self.spans.insert(span.name.clone());
+                    self.spans.insert(span.name.to_string());
                 }
             }
         }
@@ -171,7 +171,7 @@ fn real_json_fixtures_decode_with_the_stated_facts() {
     assert_eq!(records.len(), 2);
     // `intValue` as a JSON number (OTel JS): prompt_length counts the wrapping quotes, 14.
     assert_eq!(find_attr(&records[1].attributes, "prompt_length"), Some(&AnyValue::Int(14)));
-    assert_eq!(records[0].body, Some(AnyValue::String("session.created".to_owned())));
+    assert_eq!(records[0].body, Some(AnyValue::String("session.created".into())));
 
     let metrics = decode_file(
         "0005_v1_metrics.json",

@@ -74,7 +74,7 @@ fn logs_decode_equal_from_protobuf_and_every_json_spelling() {
     let codex = &records[7];
     let thread_ids: Vec<&AnyValue> =
         codex.attributes.iter().filter(|it| it.key == "thread.id").map(|it| &it.value).collect();
-    assert_eq!(thread_ids, [&AnyValue::Int(7), &AnyValue::String("0199a-uuid".to_owned())]);
+    assert_eq!(thread_ids, [&AnyValue::Int(7), &AnyValue::String("0199a-uuid".into())]);
     assert!(codex.trace_id.is_empty() && codex.time_unix_nano == 0);
 }
 

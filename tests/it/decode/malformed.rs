@@ -135,7 +135,7 @@ fn cases() -> Vec<Case> {
             assert_eq!(record.body, None);
             assert_eq!(record.attributes[1].value, AnyValue::Int(1));
             assert_eq!(record.attributes[2].value, AnyValue::Int(7));
-            assert_eq!(record.attributes[3].value, AnyValue::String("0199a".to_owned()));
+            assert_eq!(record.attributes[3].value, AnyValue::String("0199a".into()));
             assert!(record.trace_id.is_empty() && record.span_id.is_empty());
             assert_eq!(record.event_name, "event otel/src/tool_result.rs:54");
         }),

@@ -93,11 +93,11 @@ pub fn every_any_value() -> Vec<KeyValue> {
         ),
         kv("kvlist.empty", Value::KvlistValue(KeyValueList::default())),
         KeyValue {
-            key: "empty.value".to_owned(),
+            key: "empty.value".into(),
             value: Some(AnyValue { value: None }),
             ..Default::default()
         },
-        KeyValue { key: "no.value".to_owned(), value: None, ..Default::default() },
+        KeyValue { key: "no.value".into(), value: None, ..Default::default() },
         // Codex sends `thread.id` twice with two types; both must survive, in order.
         kv("thread.id", Value::IntValue(7)),
         kv("thread.id", string("0199a-uuid")),
@@ -185,12 +185,12 @@ pub fn logs_request() -> ExportLogsServiceRequest {
                     ScopeLogs {
                         scope: None,
                         log_records: vec![LogRecord::default()],
-                        schema_url: String::new(),
+                        schema_url: Default::default(),
                     },
                 ],
                 schema_url: "https://opentelemetry.io/schemas/1.26.0".to_owned(),
             },
-            ResourceLogs { resource: None, scope_logs: vec![], schema_url: String::new() },
+            ResourceLogs { resource: None, scope_logs: vec![], schema_url: Default::default() },
         ],
     }
 }
@@ -358,7 +358,7 @@ pub fn metrics_request() -> ExportMetricsServiceRequest {
                 ScopeMetrics {
                     scope: Some(scope("github.copilot")),
                     metrics,
-                    schema_url: String::new(),
+                    schema_url: Default::default(),
                 },
                 ScopeMetrics {
                     scope: Some(InstrumentationScope::default()),
@@ -366,7 +366,7 @@ pub fn metrics_request() -> ExportMetricsServiceRequest {
                     schema_url: "s".to_owned(),
                 },
             ],
-            schema_url: String::new(),
+            schema_url: Default::default(),
         }],
     }
 }
@@ -437,16 +437,16 @@ pub fn traces_request() -> ExportTraceServiceRequest {
                 scope_spans: vec![ScopeSpans {
                     scope: Some(scope("com.opencode")),
                     spans: [full, root].into_iter().chain(kinds).collect(),
-                    schema_url: String::new(),
+                    schema_url: Default::default(),
                 }],
-                schema_url: String::new(),
+                schema_url: Default::default(),
             },
             ResourceSpans {
                 resource: Some(Resource::default()),
                 scope_spans: vec![ScopeSpans {
                     scope: None,
                     spans: vec![Span::default()],
-                    schema_url: String::new(),
+                    schema_url: Default::default(),
                 }],
                 schema_url: "https://opentelemetry.io/schemas/1.43.0".to_owned(),
             },

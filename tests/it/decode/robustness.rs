@@ -60,7 +60,7 @@ fn json_nesting_within_the_limit_decodes() {
             value = &values[0];
             depth += 1;
         }
-        assert_eq!((depth, value), (38, &AnyValue::String("bottom".to_owned())));
+        assert_eq!((depth, value), (38, &AnyValue::String("bottom".into())));
     });
 }
 

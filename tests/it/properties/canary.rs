@@ -17,7 +17,7 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use codetel::otlp::{AnyValue, ExportRequest, KeyValue, MetricData};
+use codetel::otlp::{AnyValue, ExportRequest, KeyValue, MetricData, Str};
 use codetel::schema::attributes::{self, Class};
 use codetel::schema::{CanonicalRecord, CaptureMode, Value};
 
@@ -27,7 +27,7 @@ const CANARY: &str = "zqCANARYqz7";
 
 /// Item attributes except `event.name`: the item's name, which the schema keeps as the
 /// record's `source.name` and which `unknown_event_name` findings name on purpose.
-fn attributes_strings<'a>(attributes: &'a mut [KeyValue], out: &mut Vec<&'a mut String>) {
+fn attributes_strings<'a>(attributes: &'a mut [KeyValue], out: &mut Vec<&'a mut Str>) {
     for attribute in attributes {
         if attribute.key != "event.name" {
             value_strings(&mut attribute.value, out);
@@ -39,7 +39,7 @@ fn attributes_strings<'a>(attributes: &'a mut [KeyValue], out: &mut Vec<&'a mut 
 /// which the schema keeps as metadata (`coding_agent.service.name`, "exactly as sent") and
 /// which `vendor_evidence_conflict` findings name on purpose (a shell-wide
 /// `OTEL_SERVICE_NAME` is the thing to see).
-fn resource_strings<'a>(attributes: &'a mut [KeyValue], out: &mut Vec<&'a mut String>) {
+fn resource_strings<'a>(attributes: &'a mut [KeyValue], out: &mut Vec<&'a mut Str>) {
     for attribute in attributes {
         if attribute.key != "service.name" && attribute.key != "service.namespace" {
             value_strings(&mut attribute.value, out);
@@ -47,7 +47,7 @@ fn resource_strings<'a>(attributes: &'a mut [KeyValue], out: &mut Vec<&'a mut St
     }
 }
 
-fn value_strings<'a>(value: &'a mut AnyValue, out: &mut Vec<&'a mut String>) {
+fn value_strings<'a>(value: &'a mut AnyValue, out: &mut Vec<&'a mut Str>) {
     match value {
         AnyValue::String(text) => out.push(text),
         AnyValue::Array(values) => values.iter_mut().for_each(|it| value_strings(it, out)),
@@ -57,7 +57,7 @@ fn value_strings<'a>(value: &'a mut AnyValue, out: &mut Vec<&'a mut String>) {
 }
 
 /// Every string slot a canary may be planted in, and which of them are in log bodies.
-fn string_slots(request: &mut ExportRequest) -> (Vec<&mut String>, Vec<usize>) {
+fn string_slots(request: &mut ExportRequest) -> (Vec<&mut Str>, Vec<usize>) {
     let mut res = Vec::new();
     let mut bodies = Vec::new();
     match request {
@@ -158,7 +158,7 @@ fn a_canary_reaches_metadata_only_output_only_as_metadata() {
                 // A body holding one token is the event's name for some vendors (a name, kept
                 // like `event.name`); a body always gets text, as a prompt or command would be.
                 let alone = *alone && !bodies.contains(&index);
-                *slots[index] = if alone { CANARY.to_owned() } else { format!("please run `cat {CANARY}.txt` now") };
+                *slots[index] = if alone { CANARY.into() } else { format!("please run `cat {CANARY}.txt` now").into() };
                 planted += 1;
             }
             let output = normalize(&capture_of(&requests), CaptureMode::MetadataOnly);

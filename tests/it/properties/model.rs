@@ -16,7 +16,7 @@ use proptest::sample::select;
 use codetel::otlp::{
     AnyValue, ExportRequest, KeyValue, LogRecord, Metric, MetricData, NumberDataPoint, NumberValue, Resource,
     ResourceLogs, ResourceMetrics, ResourceSpans, Scope, ScopeLogs, ScopeMetrics, ScopeSpans, Signal, Span,
-    SpanEvent, SpanLink, Temporality,
+    SpanEvent, SpanLink, Str, Temporality,
 };
 
 use super::seeds::VendorSeed;
@@ -85,7 +85,7 @@ pub fn time() -> BoxedStrategy<u64> {
 pub fn any_value() -> BoxedStrategy<AnyValue> {
     let leaf = prop_oneof![
         1 => Just(AnyValue::Empty),
-        4 => text().prop_map(AnyValue::String),
+        4 => text().prop_map(|it| AnyValue::String(it.into())),
         1 => any::<bool>().prop_map(AnyValue::Bool),
         2 => int64().prop_map(AnyValue::Int),
         2 => double().prop_map(AnyValue::Double),
@@ -95,7 +95,7 @@ pub fn any_value() -> BoxedStrategy<AnyValue> {
         prop_oneof![
             vec(inner.clone(), 0..5).prop_map(AnyValue::Array),
             vec((select(&["a", "b", "a.b", ""][..]).prop_map(str::to_owned), inner), 0..5)
-                .prop_map(|pairs| AnyValue::KvList(pairs.into_iter().map(|(key, value)| KeyValue { key, value }).collect())),
+                .prop_map(|pairs| AnyValue::KvList(pairs.into_iter().map(|(key, value)| KeyValue { key: key.into(), value }).collect())),
         ]
     })
     .boxed()
@@ -125,9 +125,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 
 fn stringify(value: &AnyValue) -> AnyValue {
     match value {
-        AnyValue::Int(it) => AnyValue::String(it.to_string()),
-        AnyValue::Double(it) => AnyValue::String(it.to_string()),
-        AnyValue::Bool(it) => AnyValue::String(it.to_string()),
+        AnyValue::Int(it) => AnyValue::String(it.to_string().into()),
+        AnyValue::Double(it) => AnyValue::String(it.to_string().into()),
+        AnyValue::Bool(it) => AnyValue::String(it.to_string().into()),
         other => other.clone(),
     }
 }
@@ -162,7 +162,7 @@ pub fn attributes(seed: &'static VendorSeed, sample: Vec<KeyValue>) -> BoxedStra
                 }
             }
             res.extend(repeated);
-            res.extend(extra.into_iter().map(|(key, value)| KeyValue { key, value }));
+            res.extend(extra.into_iter().map(|(key, value)| KeyValue { key: key.into(), value }));
             res
         })
         .boxed()
@@ -177,17 +177,22 @@ fn keep_or<T: Clone + std::fmt::Debug + 'static>(kept: T, other: BoxedStrategy<T
 }
 
 /// A name the vendor uses, or a random one.
-fn item_name(seed: &'static VendorSeed) -> BoxedStrategy<String> {
+fn item_name(seed: &'static VendorSeed) -> BoxedStrategy<Str> {
     if seed.names.is_empty() {
-        return text();
+        return model_text();
     }
-    prop_oneof![4 => select(seed.names.clone()), 1 => text()].boxed()
+    prop_oneof![4 => select(seed.names.clone()), 1 => text()].prop_map(Str::from).boxed()
+}
+
+/// [`text`] as the model's string type.
+fn model_text() -> BoxedStrategy<Str> {
+    text().prop_map(Str::from).boxed()
 }
 
 /// A log record: a mutated real one, or one carrying only a vendor event name.
 pub fn log_record(seed: &'static VendorSeed) -> BoxedStrategy<LogRecord> {
     let synthetic = (item_name(seed), time()).prop_flat_map(move |(name, time)| {
-        let sample = vec![KeyValue { key: "event.name".to_owned(), value: AnyValue::String(name) }];
+        let sample = vec![KeyValue { key: "event.name".into(), value: AnyValue::String(name) }];
         attributes(seed, sample).prop_map(move |attributes| LogRecord { time_unix_nano: time, attributes, ..LogRecord::default() })
     });
     if seed.log_records.is_empty() {
@@ -209,10 +214,10 @@ pub fn log_record(seed: &'static VendorSeed) -> BoxedStrategy<LogRecord> {
             keep_or(sample.time_unix_nano, time()),
             keep_or(sample.observed_time_unix_nano, time()),
             keep_or(sample.severity_number, any::<i32>().boxed()),
-            keep_or(sample.severity_text.clone(), text()),
+            keep_or(sample.severity_text.clone(), model_text()),
             keep_or(sample.trace_id.clone(), id(16)),
             keep_or(sample.span_id.clone(), id(8)),
-            keep_or(sample.event_name.clone(), text()),
+            keep_or(sample.event_name.clone(), model_text()),
         )
             .prop_map(move |(attributes, body, time, observed, severity_number, severity_text, trace_id, span_id, event_name)| {
                 LogRecord {
@@ -273,9 +278,9 @@ pub fn metric(seed: &'static VendorSeed) -> BoxedStrategy<Metric> {
             .into_iter()
             .map(|value| NumberDataPoint { attributes: Vec::new(), start_time_unix_nano: 0, time_unix_nano: time, value, flags: 0 })
             .collect();
-        Metric { name, description: String::new(), unit: String::new(), data: MetricData::Sum { points, temporality, is_monotonic: true } }
+        Metric { name, description: Default::default(), unit: Default::default(), data: MetricData::Sum { points, temporality, is_monotonic: true } }
     });
-    let missing = item_name(seed).prop_map(|name| Metric { name, description: String::new(), unit: String::new(), data: MetricData::Missing });
+    let missing = item_name(seed).prop_map(|name| Metric { name, description: Default::default(), unit: Default::default(), data: MetricData::Missing });
     if seed.metrics.is_empty() {
         return prop_oneof![8 => synthetic, 1 => missing].boxed();
     }
@@ -303,7 +308,7 @@ pub fn metric(seed: &'static VendorSeed) -> BoxedStrategy<Metric> {
             }
             other => Just(other).boxed(),
         };
-        (data, keep_or(sample.unit.clone(), text())).prop_map(move |(data, unit)| Metric { data, unit, ..sample.clone() })
+        (data, keep_or(sample.unit.clone(), model_text())).prop_map(move |(data, unit)| Metric { data, unit, ..sample.clone() })
     });
     prop_oneof![12 => mutated, 2 => synthetic, 1 => missing].boxed()
 }
@@ -320,8 +325,8 @@ fn span_link() -> BoxedStrategy<SpanLink> {
         .prop_map(|(trace_id, span_id, trace_state, attributes)| SpanLink {
             trace_id,
             span_id,
-            trace_state,
-            attributes: attributes.into_iter().map(|(key, value)| KeyValue { key, value }).collect(),
+            trace_state: trace_state.into(),
+            attributes: attributes.into_iter().map(|(key, value)| KeyValue { key: key.into(), value }).collect(),
         })
         .boxed()
 }
@@ -349,7 +354,7 @@ pub fn span(seed: &'static VendorSeed) -> BoxedStrategy<Span> {
             keep_or(sample.name.clone(), item_name(seed)),
             (keep_or(sample.start_time_unix_nano, time()), keep_or(sample.end_time_unix_nano, time())),
             (keep_or(sample.trace_id.clone(), id(16)), keep_or(sample.span_id.clone(), id(8)), keep_or(sample.parent_span_id.clone(), id(8))),
-            (keep_or(sample.kind, (-1i32..8).boxed()), keep_or(sample.status_code, (-1i32..4).boxed()), keep_or(sample.status_message.clone(), text())),
+            (keep_or(sample.kind, (-1i32..8).boxed()), keep_or(sample.status_code, (-1i32..4).boxed()), keep_or(sample.status_message.clone(), model_text())),
             (events, vec(span_event(seed, None), 0..2), vec(span_link(), 0..2)),
         )
             .prop_map(
@@ -383,14 +388,14 @@ pub fn resource(seed: &'static VendorSeed, signal: Signal) -> BoxedStrategy<Reso
         vec((attribute_key(seed), any_value()), 0..3).prop_map(move |extra| {
             let mut res = sample.clone();
             // Added before the real ones so `service.name` and friends keep their (last) value.
-            let mut attributes: Vec<KeyValue> = extra.into_iter().map(|(key, value)| KeyValue { key, value }).collect();
+            let mut attributes: Vec<KeyValue> = extra.into_iter().map(|(key, value)| KeyValue { key: key.into(), value }).collect();
             attributes.append(&mut res.attributes);
             res.attributes = attributes;
             res
         })
     });
     let foreign = vec(("[a-z.]{1,16}", any_value()), 0..4).prop_map(|attributes| Resource {
-        attributes: attributes.into_iter().map(|(key, value)| KeyValue { key, value }).collect(),
+        attributes: attributes.into_iter().map(|(key, value)| KeyValue { key: key.into(), value }).collect(),
         dropped_attributes_count: 0,
     });
     prop_oneof![12 => own, 1 => foreign].boxed()
@@ -400,9 +405,9 @@ pub fn resource(seed: &'static VendorSeed, signal: Signal) -> BoxedStrategy<Reso
 pub fn scope(seed: &'static VendorSeed, signal: Signal) -> BoxedStrategy<Scope> {
     select(seed.scopes(signal).to_vec())
         .prop_flat_map(|sample| {
-            (keep_or(sample.version.clone(), text()), vec(("[a-z.]{1,12}", any_value()), 0..2)).prop_map(move |(version, extra)| Scope {
+            (keep_or(sample.version.clone(), model_text()), vec(("[a-z.]{1,12}", any_value()), 0..2)).prop_map(move |(version, extra)| Scope {
                 version,
-                attributes: sample.attributes.iter().cloned().chain(extra.into_iter().map(|(key, value)| KeyValue { key, value })).collect(),
+                attributes: sample.attributes.iter().cloned().chain(extra.into_iter().map(|(key, value)| KeyValue { key: key.into(), value })).collect(),
                 ..sample.clone()
             })
         })
@@ -417,8 +422,8 @@ pub fn request(seed: &'static VendorSeed, signal: Signal) -> BoxedStrategy<Expor
         Signal::Logs => vec(
             (resource(), vec((scope(), vec(log_record(seed), 0..5)), 1..3)).prop_map(|(resource, scopes)| ResourceLogs {
                 resource,
-                scope_logs: scopes.into_iter().map(|(scope, log_records)| ScopeLogs { scope, log_records, schema_url: String::new() }).collect(),
-                schema_url: String::new(),
+                scope_logs: scopes.into_iter().map(|(scope, log_records)| ScopeLogs { scope, log_records, schema_url: Default::default() }).collect(),
+                schema_url: Default::default(),
             }),
             1..3,
         )
@@ -427,8 +432,8 @@ pub fn request(seed: &'static VendorSeed, signal: Signal) -> BoxedStrategy<Expor
         Signal::Metrics => vec(
             (resource(), vec((scope(), vec(metric(seed), 0..4)), 1..3)).prop_map(|(resource, scopes)| ResourceMetrics {
                 resource,
-                scope_metrics: scopes.into_iter().map(|(scope, metrics)| ScopeMetrics { scope, metrics, schema_url: String::new() }).collect(),
-                schema_url: String::new(),
+                scope_metrics: scopes.into_iter().map(|(scope, metrics)| ScopeMetrics { scope, metrics, schema_url: Default::default() }).collect(),
+                schema_url: Default::default(),
             }),
             1..3,
         )
@@ -437,8 +442,8 @@ pub fn request(seed: &'static VendorSeed, signal: Signal) -> BoxedStrategy<Expor
         Signal::Traces => vec(
             (resource(), vec((scope(), vec(span(seed), 0..5)), 1..3)).prop_map(|(resource, scopes)| ResourceSpans {
                 resource,
-                scope_spans: scopes.into_iter().map(|(scope, spans)| ScopeSpans { scope, spans, schema_url: String::new() }).collect(),
-                schema_url: String::new(),
+                scope_spans: scopes.into_iter().map(|(scope, spans)| ScopeSpans { scope, spans, schema_url: Default::default() }).collect(),
+                schema_url: Default::default(),
             }),
             1..3,
         )

@@ -141,9 +141,9 @@ fn distinct_identities(requests: &mut [ExportRequest]) {
                 continue;
             }
             let AnyValue::String(value) = &mut attribute.value else { continue };
-            while !joins_seen.insert((signal, name.to_owned(), attribute.key.clone(), value.clone())) {
+            while !joins_seen.insert((signal, name.to_owned(), attribute.key.to_string(), value.to_string())) {
                 *fresh += 1;
-                value.push_str(&format!("-copy{fresh}"));
+                *value = format!("{value}-copy{fresh}").into();
             }
         }
     };
@@ -152,7 +152,7 @@ fn distinct_identities(requests: &mut [ExportRequest]) {
             ExportRequest::Logs(resources) => {
                 for record in resources.iter_mut().flat_map(|it| &mut it.scope_logs).flat_map(|it| &mut it.log_records) {
                     let name = match find_attr(&record.attributes, "event.name").or(record.body.as_ref()) {
-                        Some(AnyValue::String(it)) => it.clone(),
+                        Some(AnyValue::String(it)) => it.to_string(),
                         _ => String::new(),
                     };
                     distinct("logs", &name, &mut record.attributes, &mut fresh);

@@ -92,7 +92,7 @@ fn seed_of(adapter: &'static dyn Adapter, requests: &[ExportRequest]) -> VendorS
     let mut spans: BTreeMap<String, Span> = BTreeMap::new();
     let mut keys: BTreeSet<String> = BTreeSet::new();
     let mut add_resource = |signal: Signal, resource: &Resource, keys: &mut BTreeSet<String>| {
-        keys.extend(resource.attributes.iter().map(|it| it.key.clone()));
+        keys.extend(resource.attributes.iter().map(|it| it.key.to_string()));
         let list = resources.entry(signal).or_default();
         if list.len() < MAX_SAMPLES && !list.contains(resource) {
             list.push(resource.clone());
@@ -112,7 +112,7 @@ fn seed_of(adapter: &'static dyn Adapter, requests: &[ExportRequest]) -> VendorS
                     for scope_logs in &resource_logs.scope_logs {
                         add_scope(Signal::Logs, &scope_logs.scope);
                         for record in &scope_logs.log_records {
-                            keys.extend(record.attributes.iter().map(|it| it.key.clone()));
+                            keys.extend(record.attributes.iter().map(|it| it.key.to_string()));
                             if log_records.len() < MAX_SAMPLES {
                                 let _ = log_records.entry(event_name(record)).or_insert_with(|| record.clone());
                             }
@@ -127,7 +127,7 @@ fn seed_of(adapter: &'static dyn Adapter, requests: &[ExportRequest]) -> VendorS
                         add_scope(Signal::Metrics, &scope_metrics.scope);
                         for metric in &scope_metrics.metrics {
                             if metrics.len() < MAX_SAMPLES {
-                                let key = (metric.name.clone(), metric.data.kind_name());
+                                let key = (metric.name.to_string(), metric.data.kind_name());
                                 let _ = metrics.entry(key).or_insert_with(|| truncate_points(metric));
                             }
                             add_point_keys(&metric.data, &mut keys);
@@ -141,9 +141,9 @@ fn seed_of(adapter: &'static dyn Adapter, requests: &[ExportRequest]) -> VendorS
                     for scope_spans in &resource_spans.scope_spans {
                         add_scope(Signal::Traces, &scope_spans.scope);
                         for span in &scope_spans.spans {
-                            keys.extend(span.attributes.iter().map(|it| it.key.clone()));
+                            keys.extend(span.attributes.iter().map(|it| it.key.to_string()));
                             if spans.len() < MAX_SAMPLES {
-                                let _ = spans.entry(span.name.clone()).or_insert_with(|| span.clone());
+                                let _ = spans.entry(span.name.to_string()).or_insert_with(|| span.clone());
                             }
                         }
                     }
@@ -159,12 +159,12 @@ fn seed_of(adapter: &'static dyn Adapter, requests: &[ExportRequest]) -> VendorS
         attributes: signature
             .service_names
             .first()
-            .map(|name| vec![KeyValue { key: "service.name".to_owned(), value: AnyValue::String((*name).to_owned()) }])
+            .map(|name| vec![KeyValue { key: "service.name".into(), value: AnyValue::String((*name).into()) }])
             .unwrap_or_default(),
         dropped_attributes_count: 0,
     };
     let synthetic_scope = Scope {
-        name: signature.scope_prefixes.first().map(|it| (*it).to_owned()).unwrap_or_default(),
+        name: signature.scope_prefixes.first().map(|it| (*it).into()).unwrap_or_default(),
         ..Scope::default()
     };
     for signal in Signal::ALL {
@@ -192,14 +192,14 @@ fn seed_of(adapter: &'static dyn Adapter, requests: &[ExportRequest]) -> VendorS
 /// the `eventName` field (each vendor uses one of the three).
 fn event_name(record: &LogRecord) -> String {
     if let Some(AnyValue::String(name)) = find_attr(&record.attributes, "event.name") {
-        return name.clone();
+        return name.to_string();
     }
     if let Some(AnyValue::String(body)) = &record.body {
         if body.len() <= 128 {
-            return body.clone();
+            return body.to_string();
         }
     }
-    record.event_name.clone()
+    record.event_name.to_string()
 }
 
 fn truncate_points(metric: &Metric) -> Metric {
@@ -215,7 +215,7 @@ fn truncate_points(metric: &Metric) -> Metric {
 }
 
 fn add_point_keys(data: &MetricData, keys: &mut BTreeSet<String>) {
-    let mut add = |attributes: &[KeyValue]| keys.extend(attributes.iter().map(|it| it.key.clone()));
+    let mut add = |attributes: &[KeyValue]| keys.extend(attributes.iter().map(|it| it.key.to_string()));
     match data {
         MetricData::Missing => {}
         MetricData::Gauge { points } | MetricData::Sum { points, .. } => points.iter().for_each(|it| add(&it.attributes)),

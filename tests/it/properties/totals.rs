@@ -90,9 +90,9 @@ fn streams(seed: &'static VendorSeed) -> BoxedStrategy<Streams> {
         let name = seed.adapter.signature().name_prefixes.first().map(|it| format!("{it}generated.count")).unwrap_or_default();
         let point = NumberDataPoint { attributes: Vec::new(), start_time_unix_nano: 0, time_unix_nano: 0, value: NumberValue::Int(0), flags: 0 };
         let metric = Metric {
-            name,
-            description: String::new(),
-            unit: "1".to_owned(),
+            name: name.into(),
+            description: Default::default(),
+            unit: "1".into(),
             data: MetricData::Sum { points: vec![point], temporality: Temporality::Delta, is_monotonic: true },
         };
         return streams_of(metric);
@@ -162,8 +162,8 @@ fn exports(seed: &VendorSeed, streams: &Streams, temporality: Temporality) -> Ve
         let data = MetricData::Sum { points, temporality, is_monotonic: true };
         let request = ExportRequest::Metrics(vec![ResourceMetrics {
             resource: resource.clone(),
-            scope_metrics: vec![ScopeMetrics { scope: scope.clone(), metrics: vec![Metric { data, ..streams.metric.clone() }], schema_url: String::new() }],
-            schema_url: String::new(),
+            scope_metrics: vec![ScopeMetrics { scope: scope.clone(), metrics: vec![Metric { data, ..streams.metric.clone() }], schema_url: Default::default() }],
+            schema_url: Default::default(),
         }]);
         last = Some(request.clone());
         res.push(request);
