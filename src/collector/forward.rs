@@ -2,7 +2,8 @@
 //! from a queue kept in the database so an upstream outage or a restart loses nothing.
 //!
 //! Ingest queues one payload per stored request in the same transaction as the request
-//! itself. This task sends them oldest first, one at a time (order is kept per collector):
+//! itself. This task sends them oldest first, one at a time, and a newer payload waits while
+//! the oldest waits for its retry, so an upstream receives a collector's requests in order:
 //! - 2xx: delivered (a `partial_success` from the upstream is noted, not retried: OTLP says
 //!   a client must not retry a partial success);
 //! - 429, 502, 503, 504, or no answer at all (connection refused, timeout): retried after

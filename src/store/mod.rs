@@ -91,6 +91,7 @@ CREATE TABLE IF NOT EXISTS forward_queue (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS forward_queue_due ON forward_queue (state, next_attempt_unix_ms, id);
+CREATE INDEX IF NOT EXISTS forward_queue_order ON forward_queue (state, request_id, id);
 "#;
 
 /// The schema version written into `meta`; a database of another version is refused.
@@ -504,32 +505,40 @@ impl Store {
             .map_err(|cause| self.error(cause))
     }
 
-    /// The pending forward-queue entry due first at or before `now_ms`, if any.
+    /// The oldest pending forward-queue entry, when it is due at `now_ms`. Order is kept: while
+    /// the oldest entry waits for its retry, nothing newer is sent (each entry has its own
+    /// retry time, so taking whichever newer entry happened to be due would deliver requests
+    /// out of order, and an upstream derives metric deltas in arrival order).
     pub fn next_due(&self, now_ms: i64) -> Result<Option<QueuedPayload>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT id, request_id, payload, attempts FROM forward_queue
-                 WHERE state = 'pending' AND next_attempt_unix_ms <= ?1 ORDER BY request_id, id LIMIT 1",
-                [now_ms],
-                |row| {
-                    Ok(QueuedPayload {
+        let oldest = self
+            .conn
+            .prepare_cached(
+                "SELECT id, request_id, payload, attempts, next_attempt_unix_ms FROM forward_queue
+                 WHERE state = 'pending' ORDER BY request_id, id LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([], |row| {
+                    let payload = QueuedPayload {
                         id: row.get(0)?,
                         request_id: row.get(1)?,
                         payload: row.get(2)?,
                         attempts: row.get::<_, i64>(3)? as u32,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|cause| self.error(cause))
+                    };
+                    Ok((payload, row.get::<_, i64>(4)?))
+                })
+                .optional()
+            })
+            .map_err(|cause| self.error(cause))?;
+        Ok(oldest.filter(|(_, due_ms)| *due_ms <= now_ms).map(|(payload, _)| payload))
     }
 
-    /// When the next pending entry is due (Unix ms), if any is pending.
+    /// When the oldest pending entry is due (Unix ms), if any is pending (see [`Store::next_due`]).
     pub fn next_due_time(&self) -> Result<Option<i64>, StoreError> {
         self.conn
-            .query_row("SELECT MIN(next_attempt_unix_ms) FROM forward_queue WHERE state = 'pending'", [], |row| {
-                row.get::<_, Option<i64>>(0)
-            })
+            .prepare_cached(
+                "SELECT next_attempt_unix_ms FROM forward_queue WHERE state = 'pending' ORDER BY request_id, id LIMIT 1",
+            )
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get::<_, i64>(0)).optional())
             .map_err(|cause| self.error(cause))
     }
 
@@ -975,6 +984,31 @@ mod tests {
         assert_eq!(bounded.iter().map(|it| it.items).sum::<usize>(), 80);
         let none = tx.window_requests("t", &sessions, 0, 256, 39).expect("window");
         assert!(none.is_empty(), "a newest request over budget leaves the window empty: {none:?}");
+    }
+
+    #[test]
+    fn the_forward_queue_sends_its_oldest_entry_first_even_when_a_newer_one_is_due_sooner() {
+        let mut store = in_memory();
+        let tx = store.transaction().expect("transaction");
+        let first = tx.insert_request(&request("a", 1, 1), 0).expect("insert");
+        let second = tx.insert_request(&request("b", 1, 2), 0).expect("insert");
+        tx.enqueue_forward(first, b"first", 0).expect("enqueue");
+        tx.enqueue_forward(second, b"second", 0).expect("enqueue");
+        tx.commit().expect("commit");
+        let head = store.next_due(10).expect("query").expect("the oldest is due");
+        assert_eq!((head.request_id, head.payload.as_slice()), (first, &b"first"[..]));
+        // The oldest fails and waits until 500; the newer one, due since 0, waits behind it.
+        store.forward_retry(head.id, 500, "connection refused").expect("retry");
+        assert!(store.next_due(100).expect("query").is_none());
+        assert_eq!(store.next_due_time().expect("query"), Some(500));
+        let head = store.next_due(500).expect("query").expect("due again");
+        assert_eq!((head.request_id, head.attempts), (first, 1));
+        store.forward_delivered(head.id, None).expect("delivered");
+        let next = store.next_due(500).expect("query").expect("the newer one follows");
+        assert_eq!(next.request_id, second);
+        store.forward_delivered(next.id, None).expect("delivered");
+        assert!(store.next_due(i64::MAX).expect("query").is_none());
+        assert_eq!(store.next_due_time().expect("query"), None);
     }
 
     #[test]
