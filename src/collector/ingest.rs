@@ -27,7 +27,7 @@ use crate::normalize::{self, Options, UNKNOWN_VENDOR};
 use crate::otlp::{self, DecodeError, Encoding, KeyValue, Signal, Temporality};
 use crate::schema::{attributes as attr, CanonicalRecord, RecordKind, Value};
 use crate::store::sessions::IdentityPolicy;
-use crate::store::{NewRecord, NewRequest, Store, StoreError, StreamState, WindowRequest};
+use crate::store::{NewRecord, NewRequest, Store, StoreError, StreamState, WindowCandidate, WindowRequest};
 
 use super::canonical_otlp::{self, Outgoing};
 use super::record::Recorder;
@@ -148,6 +148,8 @@ pub struct Ingestor {
     waiting: std::sync::atomic::AtomicUsize,
     /// Signalled when a group commits.
     committed: std::sync::Condvar,
+    /// The sessions and senders of the requests being ingested (see [`Ingestor::ingest`]).
+    keys: KeyLocks,
     options: Options,
     keep_raw_bodies: bool,
     identity: IdentityPolicy,
@@ -185,6 +187,92 @@ struct Revision {
     records: Vec<CanonicalRecord>,
     parents: Vec<Option<String>>,
     resumed_from: Vec<Option<String>>,
+    /// The records as stored rows, serialized before the store's lock is taken.
+    rows: Vec<NewRecord>,
+}
+
+/// Keys (session ids and sender keys) held by the requests being ingested. A request holds
+/// its keys from before it reads its merge window until it has written, so requests that
+/// share a key are ingested one after the other and never normalize a window the other is
+/// about to change; requests of other sessions normalize their windows at the same time,
+/// outside the store's lock. This is only a way to avoid wasted work: whether the window a
+/// request normalized is still its window is checked under the store's lock before writing.
+#[derive(Default)]
+struct KeyLocks {
+    held: Mutex<std::collections::HashSet<String>>,
+    released: std::sync::Condvar,
+}
+
+/// Keys taken by [`KeyLocks::acquire`]; dropping it releases them.
+struct HeldKeys<'a> {
+    locks: &'a KeyLocks,
+    keys: Vec<String>,
+}
+
+impl KeyLocks {
+    /// Waits until none of `keys` is held, then takes them all at once (never some while
+    /// waiting for others, so two requests cannot wait for each other).
+    fn acquire(&self, keys: Vec<String>) -> HeldKeys<'_> {
+        if keys.is_empty() {
+            return HeldKeys { locks: self, keys };
+        }
+        let mut held = match self.held.lock() {
+            Ok(it) => it,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        while keys.iter().any(|it| held.contains(it)) {
+            held = match self.released.wait(held) {
+                Ok(it) => it,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+        }
+        for key in &keys {
+            let _ = held.insert(key.clone());
+        }
+        HeldKeys { locks: self, keys }
+    }
+}
+
+impl Drop for HeldKeys<'_> {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let mut held = match self.locks.held.lock() {
+            Ok(it) => it,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for key in &self.keys {
+            let _ = held.remove(key);
+        }
+        self.locks.released.notify_all();
+    }
+}
+
+/// A request decoded and normalized alone, before the store is involved.
+struct Prepared {
+    capture: Capture,
+    body_sha256: String,
+    items: usize,
+    canonical: bool,
+    alone: Produced,
+    senders: Vec<String>,
+    /// The keys its merge window is looked up by: its sessions, or its senders.
+    sessions: Vec<String>,
+    merges: bool,
+    /// The start of its merge window, Unix nanoseconds.
+    since: u64,
+    headers_json: String,
+    /// Its sessions and senders, for [`KeyLocks`].
+    keys: Vec<String>,
+}
+
+/// A merge window read and normalized before the request is written: which requests it
+/// held, and what normalizing them with the new request made.
+struct PlannedWindow {
+    candidates: Vec<WindowCandidate>,
+    /// `None` when the window was empty (the request's records are those it makes alone).
+    produced: Option<(Produced, Vec<Revision>)>,
 }
 
 fn encoding_of(name: &str) -> Encoding {
@@ -305,6 +393,7 @@ impl Ingestor {
             store: Mutex::new(Shared { store, group: 0, members: 0, failed: std::collections::VecDeque::new() }),
             waiting: std::sync::atomic::AtomicUsize::new(0),
             committed: std::sync::Condvar::new(),
+            keys: KeyLocks::default(),
             options,
             keep_raw_bodies,
             identity,
@@ -366,6 +455,21 @@ impl Ingestor {
     /// Decodes, normalizes and stores one request; returns what to acknowledge. Blocking
     /// (SQLite, CPU): call it from a blocking thread.
     pub fn ingest(&self, incoming: &Incoming) -> Result<Ack, IngestError> {
+        let prepared = self.prepare(incoming)?;
+        let held_keys = self.keys.acquire(prepared.keys.clone());
+        // The window is read under the store's lock and normalized outside it, so requests of
+        // other sessions are decoded, normalized and written meanwhile.
+        let planned = if prepared.merges {
+            Some(self.plan_window(&incoming.tenant, &prepared.sessions, prepared.since, &prepared.capture)?)
+        } else {
+            None
+        };
+        self.write(incoming, prepared, planned, held_keys)
+    }
+
+    /// Everything about a request that needs no database: decoded, normalized alone, its
+    /// sessions and senders, whether it may merge.
+    fn prepare(&self, incoming: &Incoming) -> Result<Prepared, IngestError> {
         let decoded = otlp::decode(incoming.signal, incoming.encoding, &incoming.body)?;
         let body_sha256 = hex(&Sha256::digest(&incoming.body));
         let items = decoded.request.item_count() + decoded.rejected_items();
@@ -392,6 +496,26 @@ impl Ingestor {
         let named_sessions = session_ids(&alone.records);
         let sessions = if named_sessions.is_empty() { senders.clone() } else { named_sessions };
 
+        // A request whose every item its adapter maps alone cannot change an earlier record nor
+        // be changed by one: normalizing it with its window would give what `alone` holds.
+        let merges = !self.merge_window.is_zero()
+            && self.keep_raw_bodies
+            && incoming.signal != Signal::Metrics
+            && !canonical
+            && !sessions.is_empty()
+            && may_join_other_requests(&capture, &self.options);
+        let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
+        let headers_json = serde_json::to_string(&incoming.headers).unwrap_or_else(|_| "{}".to_owned());
+        let mut keys: Vec<String> = sessions.iter().chain(&senders).cloned().collect();
+        keys.sort();
+        keys.dedup();
+        Ok(Prepared { capture, body_sha256, items, canonical, alone, senders, sessions, merges, since, headers_json, keys })
+    }
+
+    /// Writes a prepared request (with its window, normalized already when it merges) and
+    /// waits for its group's commit.
+    fn write(&self, incoming: &Incoming, prepared: Prepared, planned: Option<PlannedWindow>, held_keys: HeldKeys<'_>) -> Result<Ack, IngestError> {
+        let Prepared { capture, body_sha256, items, canonical, alone, senders, sessions, since, headers_json, .. } = prepared;
         // Group commit: the request is written in a savepoint of the open group transaction;
         // requests that queued for the lock meanwhile join the group, and the last of them
         // commits it (one fsync for all). Every member is acknowledged only after that commit.
@@ -423,26 +547,24 @@ impl Ingestor {
             }
             let request_id = tx.next_request_id()?;
             let file = body_file_name(request_id, incoming.signal, incoming.encoding, incoming.gzip);
-            // A request whose every item its adapter maps alone cannot change an earlier record nor
-            // be changed by one: normalizing it with its window would give what `alone` holds.
-            let merges = !self.merge_window.is_zero()
-                && self.keep_raw_bodies
-                && incoming.signal != Signal::Metrics
-                && !canonical
-                && !sessions.is_empty()
-                && may_join_other_requests(&capture, &self.options);
-            let window = if merges {
-                let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
-                tx.window_requests(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS, MAX_WINDOW_ITEMS)?
-            } else {
-                Vec::new()
-            };
             let rejected = alone.rejected;
             let message = alone.message.clone();
-            let (produced, revisions) = if window.is_empty() {
-                (alone, Vec::new())
-            } else {
-                self.produce_window(&window, &capture, &file)
+            let (produced, revisions) = match planned {
+                None => (alone, Vec::new()),
+                Some(planned) => {
+                    // Written now, the request must be normalized with the window it would read
+                    // now: the one planned, unless a request of its sessions was written (or a
+                    // group rolled back) since; then it is read and normalized again here.
+                    let now = tx.window_candidates(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS, MAX_WINDOW_ITEMS)?;
+                    if now == planned.candidates {
+                        planned.produced.unwrap_or((alone, Vec::new()))
+                    } else if now.is_empty() {
+                        (alone, Vec::new())
+                    } else {
+                        let window = now.iter().map(|it| tx.window_body(it)).collect::<Result<Vec<_>, _>>()?;
+                        self.produce_window(&window, &capture)
+                    }
+                }
             };
             let Produced { mut records, parents, resumed_from, metric_points, .. } = produced;
             // Forwarded records keep the source their first collector gave them.
@@ -455,7 +577,6 @@ impl Ingestor {
             }
             apply_stream_state(&tx, &incoming.tenant, &mut records, &metric_points)?;
 
-            let headers_json = serde_json::to_string(&incoming.headers).unwrap_or_else(|_| "{}".to_owned());
             let new_request = NewRequest {
                 tenant: &incoming.tenant,
                 received_unix_nano: incoming.received_unix_nano,
@@ -484,8 +605,7 @@ impl Ingestor {
             tx.insert_request_sessions(id, &incoming.tenant, &carried)?;
             let mut queued = false;
             for revision in &revisions {
-                let revised_rows = rows(&revision.records, &revision.parents, &revision.resumed_from);
-                let changed = tx.replace_records(revision.request_id, &incoming.tenant, &revised_rows)?;
+                let changed = tx.replace_records(revision.request_id, &incoming.tenant, &revision.rows)?;
                 if !changed {
                     continue;
                 }
@@ -503,6 +623,9 @@ impl Ingestor {
             tx.commit()?;
             Ok((Ack { request_id: id, rejected, message, duplicate: false, records: records.len() }, queued))
         })();
+        // Written (or refused): a request of the same sessions may read the window now; it
+        // sees this one's rows, in the open group, as every request of the group does.
+        drop(held_keys);
         // A duplicate's first copy may be in this very group: it too waits for the commit.
         self.finish_group(shared, group)?;
         let (ack, queued) = written?;
@@ -586,9 +709,22 @@ impl Ingestor {
         Some(if forward.protobuf { otlp::encode::to_protobuf(&request) } else { otlp::encode::to_json(&request) })
     }
 
+    /// Reads the merge window of a request under the store's lock, then normalizes it with the
+    /// request outside the lock.
+    fn plan_window(&self, tenant: &str, sessions: &[String], since: u64, capture: &Capture) -> Result<PlannedWindow, StoreError> {
+        let (candidates, window) = {
+            let shared = self.lock();
+            let candidates = shared.store.window_candidates(tenant, sessions, since, MAX_WINDOW_REQUESTS, MAX_WINDOW_ITEMS)?;
+            let window = candidates.iter().map(|it| shared.store.window_body(it)).collect::<Result<Vec<_>, _>>()?;
+            (candidates, window)
+        };
+        let produced = (!window.is_empty()).then(|| self.produce_window(&window, capture));
+        Ok(PlannedWindow { candidates, produced })
+    }
+
     /// Normalizes the merge window and the new request together, as one capture in arrival
     /// order: what the new request produced, and the revised records of the earlier ones.
-    fn produce_window(&self, window: &[WindowRequest], capture: &Capture, file: &str) -> (Produced, Vec<Revision>) {
+    fn produce_window(&self, window: &[WindowRequest], capture: &Capture) -> (Produced, Vec<Revision>) {
         let mut requests = Vec::with_capacity(window.len() + 1);
         let mut stored = Vec::with_capacity(window.len());
         for earlier in window {
@@ -612,9 +748,9 @@ impl Ingestor {
             });
             stored.push(earlier);
         }
-        let mut newest = capture.requests[0].clone();
-        file.clone_into(&mut newest.file);
-        requests.push(newest);
+        // The new request's file name is set on its records once its id is known (as for a
+        // request normalized alone): the name is in no other field of a record.
+        requests.push(capture.requests[0].clone());
         let combined = Capture { path: capture.path.clone(), manifest: None, requests };
         let output = normalize::normalize(&combined, &self.options);
         let items = adapter::items(&combined);
@@ -638,6 +774,7 @@ impl Ingestor {
             .map(|(earlier, bucket)| Revision {
                 request_id: earlier.id,
                 received_unix_nano: earlier.received_unix_nano,
+                rows: rows(&bucket.records, &bucket.parents, &bucket.resumed_from),
                 records: bucket.records,
                 parents: bucket.parents,
                 resumed_from: bucket.resumed_from,
