@@ -1070,6 +1070,10 @@ mod tests {
     }
 
     fn claude_body(event: &str, session: &str, time: u64) -> Vec<u8> {
+        claude_body_for_call(event, session, time, "req_1")
+    }
+
+    fn claude_body_for_call(event: &str, session: &str, time: u64, request_id: &str) -> Vec<u8> {
         serde_json::json!({"resourceLogs": [{
             "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
             "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": [{
@@ -1078,7 +1082,7 @@ mod tests {
                 "attributes": [
                     {"key": "event.name", "value": {"stringValue": event}},
                     {"key": "session.id", "value": {"stringValue": session}},
-                    {"key": "request_id", "value": {"stringValue": "req_1"}}
+                    {"key": "request_id", "value": {"stringValue": request_id}}
                 ]
             }]}]
         }]})
@@ -1103,6 +1107,10 @@ mod tests {
     }
 
     fn claude_span_body(request_id: &str) -> Vec<u8> {
+        claude_span_body_in(request_id, "s-1")
+    }
+
+    fn claude_span_body_in(request_id: &str, session: &str) -> Vec<u8> {
         serde_json::json!({"resourceSpans": [{
             "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
             "scopeSpans": [{"scope": {"name": "com.anthropic.claude_code.tracing"}, "spans": [{
@@ -1113,7 +1121,7 @@ mod tests {
                 "startTimeUnixNano": "1790000000000000000",
                 "endTimeUnixNano": "1790000001000000000",
                 "attributes": [
-                    {"key": "session.id", "value": {"stringValue": "s-1"}},
+                    {"key": "session.id", "value": {"stringValue": session}},
                     {"key": "request_id", "value": {"stringValue": request_id}},
                     {"key": "ttft_ms", "value": {"intValue": "120"}}
                 ]
@@ -1228,6 +1236,119 @@ mod tests {
         let (requests, records) = ingestor.with_store(|store| (store.request_count().expect("count"), store.records(None).expect("records").len()));
         assert_eq!(requests, stored.len());
         assert_eq!(records, stored.len(), "one record per request");
+    }
+
+    /// Stored records with the collector's file names blanked, in request order.
+    fn stored_records(ingestor: &Ingestor) -> Vec<serde_json::Value> {
+        ingestor
+            .with_store(|store| store.records(None).expect("records"))
+            .iter()
+            .map(|it| {
+                let mut record = it.record.clone();
+                record["source"]["file"] = serde_json::Value::Null;
+                record
+            })
+            .collect()
+    }
+
+    /// What normalizing some requests together makes, non-session records, file names blanked.
+    fn normalized_together(requests: &[(Signal, Vec<u8>)]) -> Vec<serde_json::Value> {
+        let requests = requests
+            .iter()
+            .map(|(signal, body)| Request {
+                file: String::new(),
+                signal: *signal,
+                encoding: Encoding::Json,
+                gzip: false,
+                decoded: otlp::decode(*signal, Encoding::Json, body).expect("decode"),
+            })
+            .collect();
+        let capture = Capture { path: PathBuf::from("test"), manifest: None, requests };
+        normalize::normalize(&capture, &Options::new(CaptureMode::MetadataOnly))
+            .records
+            .iter()
+            .filter(|it| it.kind != RecordKind::Session)
+            .map(|it| {
+                let mut record = serde_json::to_value(it).expect("JSON");
+                record["source"]["file"] = serde_json::Value::Null;
+                record
+            })
+            .collect()
+    }
+
+    fn traces(body: Vec<u8>) -> Incoming {
+        let mut request = incoming(body);
+        request.path = "/v1/traces".to_owned();
+        request.signal = Signal::Traces;
+        request
+    }
+
+    /// A window normalized outside the lock is used only if it is still the request's window
+    /// when it is written: here a span's window is planned with an unrelated event of its
+    /// session, the event of the span's own call is written meanwhile, and what is stored is
+    /// what normalizing the three in the order written makes (the span completes that event),
+    /// not the plan (in which the span found nothing to complete and made its own record).
+    #[test]
+    fn a_window_that_changed_after_it_was_planned_is_normalized_again() {
+        let ingestor = in_memory_ingestor();
+        let unrelated = claude_body_for_call("api_request", "s-1", 1_790_000_000_100_000_000, "req_0");
+        let completed = claude_body_for_call("api_request", "s-1", 1_790_000_000_500_000_000, "req_1");
+        let span = claude_span_body("req_1");
+        let _ = ingestor.ingest(&incoming(unrelated.clone())).expect("unrelated event");
+        let span_request = traces(span.clone());
+        let prepared = ingestor.prepare(&span_request).expect("prepare");
+        assert!(prepared.merges, "a span may join: the test needs a planned window");
+        let planned = ingestor.plan_window("t", &prepared.sessions, prepared.since, &prepared.capture).expect("plan");
+        assert_eq!(planned.candidates.len(), 1, "planned with the unrelated event only");
+        let planned_span_records = planned.produced.as_ref().map(|(newest, _)| newest.records.len());
+        assert_eq!(planned_span_records, Some(1), "in the plan, the span makes its own record");
+        // Written while the span's window was being normalized (the key locks are bypassed here).
+        let _ = ingestor.ingest(&incoming(completed.clone())).expect("completed event");
+        let ack = ingestor.write(&span_request, prepared, Some(planned), ingestor.keys.acquire(Vec::new())).expect("span");
+        assert_eq!(ack.records, 0, "the span completes the event written after the plan");
+        let expected = normalized_together(&[(Signal::Logs, unrelated), (Signal::Logs, completed), (Signal::Traces, span)]);
+        assert_eq!(stored_records(&ingestor), expected);
+    }
+
+    /// Requests of one session arriving while another of the session is being ingested (its
+    /// window normalized outside the lock) are still merged with it: several threads send
+    /// events and the spans completing them, and what is stored equals normalizing all the
+    /// requests together in the order they were written.
+    #[test]
+    fn requests_of_one_session_arriving_together_are_merged() {
+        let ingestor = in_memory_ingestor();
+        let threads = 4;
+        let sent: Vec<Vec<(i64, Signal, Vec<u8>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|thread| {
+                    let ingestor = &ingestor;
+                    scope.spawn(move || {
+                        let mut sent = Vec::new();
+                        for n in 0..6 {
+                            let call = format!("req_{thread}_{n}");
+                            let time = 1_790_000_000_000_000_000 + (thread * 100 + n) as u64 * 1_000_000;
+                            let event = claude_body_for_call("api_request", "s-shared", time, &call);
+                            let ack = ingestor.ingest(&incoming(event.clone())).expect("event");
+                            sent.push((ack.request_id, Signal::Logs, event));
+                            let span = claude_span_body_in(&call, "s-shared");
+                            let ack = ingestor.ingest(&traces(span.clone())).expect("span");
+                            if !ack.duplicate {
+                                sent.push((ack.request_id, Signal::Traces, span));
+                            }
+                        }
+                        sent
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|it| it.join().expect("thread")).collect()
+        });
+        let mut sent: Vec<(i64, Signal, Vec<u8>)> = sent.into_iter().flatten().collect();
+        sent.sort_by_key(|it| it.0);
+        let in_order: Vec<(Signal, Vec<u8>)> = sent.into_iter().map(|(_, signal, body)| (signal, body)).collect();
+        let expected = normalized_together(&in_order);
+        let apart: Vec<serde_json::Value> = in_order.iter().flat_map(|it| normalized_together(std::slice::from_ref(it))).collect();
+        assert_ne!(expected, apart, "spans must complete events, or this test proves nothing");
+        assert_eq!(stored_records(&ingestor), expected);
     }
 
     #[test]
