@@ -1034,6 +1034,7 @@ mod tests {
     fn a_request_declared_standalone_makes_what_its_window_would() {
         let options = Options::new(CaptureMode::MetadataOnly);
         let (mut standalone, mut joining) = (0, 0);
+        let mut standalone_vendors = std::collections::BTreeSet::new();
         for capture in corpus_captures() {
             for index in 0..capture.requests.len() {
                 if capture.requests[index].signal == Signal::Metrics {
@@ -1049,14 +1050,20 @@ mod tests {
                 let with_window = normalize::normalize(&only(&capture, 0..index + 1), &options);
                 let without = normalize::normalize(&only(&capture, 0..index), &options);
                 let by_itself = normalize::normalize(&alone, &options);
+                standalone_vendors.extend(by_itself.records.iter().map(|it| it.vendor.to_string()));
                 assert_eq!(records_of(&with_window, index), records_of(&by_itself, 0), "{label}: its own records");
                 for earlier in 0..index {
                     assert_eq!(records_of(&with_window, earlier), records_of(&without, earlier), "{label}: request {earlier}");
                 }
             }
         }
-        // Both sides of the rule occur in real captures, or this test proves nothing.
+        // Both sides of the rule occur in real captures, or this test proves nothing; and every
+        // adapter whose declarations make whole requests of the corpus standalone has some here
+        // (no Copilot CLI request of the corpus is standalone as a whole).
         assert!(standalone > 0 && joining > 0, "standalone {standalone}, joining {joining}");
+        for vendor in ["claude_code", "goose", "opencode", "qwen_code"] {
+            assert!(standalone_vendors.contains(vendor), "no standalone {vendor} request in the corpus: {standalone_vendors:?}");
+        }
     }
 
     fn claude_log(event: &str) -> Capture {
