@@ -679,7 +679,7 @@ fn window_candidates(
             }
         }
     }
-    found.sort_by(|a, b| b.id.cmp(&a.id));
+    found.sort_by_key(|it| std::cmp::Reverse(it.id));
     found.dedup_by_key(|it| it.id);
     found.truncate(limit);
     // Newest first, until the item budget is spent: bodies past the budget are never read.
@@ -1035,6 +1035,37 @@ mod tests {
     /// A store in SQLite's memory database: the same schema and statements, no files.
     fn in_memory() -> Store {
         Store::open(Path::new(":memory:")).expect("open an in-memory store")
+    }
+
+    /// Several keys: a request carrying two of them is in the window once, requests of
+    /// other keys, metrics, canonical ones and those older than the window are not, and the
+    /// item budget and the request limit apply to the union, newest first.
+    #[test]
+    fn the_merge_window_of_several_keys_is_their_union_newest_first() {
+        let mut store = in_memory();
+        let tx = store.transaction().expect("transaction");
+        let mut insert = |sha: &str, items: usize, received: u64, keys: &[&str], signal: &'static str, canonical: bool| {
+            let mut new = request(sha, items, received);
+            new.signal = signal;
+            new.canonical = canonical;
+            let id = tx.insert_request(&new, 0).expect("insert");
+            let keys: Vec<String> = keys.iter().map(|it| (*it).to_owned()).collect();
+            tx.insert_request_sessions(id, "t", &keys).expect("sessions");
+            id
+        };
+        let old = insert("old", 10, 100, &["a"], "logs", false);
+        let a = insert("a", 10, 1000, &["a"], "logs", false);
+        let both = insert("both", 10, 1001, &["a", "b"], "traces", false);
+        let _other = insert("other", 10, 1002, &["c"], "logs", false);
+        let _metrics = insert("metrics", 10, 1003, &["a"], "metrics", false);
+        let _canonical = insert("canonical", 10, 1004, &["b"], "logs", true);
+        let b = insert("b", 10, 1005, &["b"], "logs", false);
+        let keys = ["a".to_owned(), "b".to_owned()];
+        let ids = |window: Vec<WindowCandidate>| window.iter().map(|it| it.id).collect::<Vec<_>>();
+        assert_eq!(ids(window_candidates(&tx.tx, "t", &keys, 500, 256, 1_000).expect("window")), vec![a, both, b]);
+        assert_eq!(ids(window_candidates(&tx.tx, "t", &keys, 0, 256, 1_000).expect("window")), vec![old, a, both, b]);
+        assert_eq!(ids(window_candidates(&tx.tx, "t", &keys, 0, 256, 25).expect("window")), vec![both, b], "budget");
+        assert_eq!(ids(window_candidates(&tx.tx, "t", &keys, 0, 3, 1_000).expect("window")), vec![a, both, b], "limit");
     }
 
     #[test]
