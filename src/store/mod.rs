@@ -1044,7 +1044,7 @@ mod tests {
     fn the_merge_window_of_several_keys_is_their_union_newest_first() {
         let mut store = in_memory();
         let tx = store.transaction().expect("transaction");
-        let mut insert = |sha: &str, items: usize, received: u64, keys: &[&str], signal: &'static str, canonical: bool| {
+        let insert = |sha: &str, items: usize, received: u64, keys: &[&str], signal: &'static str, canonical: bool| {
             let mut new = request(sha, items, received);
             new.signal = signal;
             new.canonical = canonical;
