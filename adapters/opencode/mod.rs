@@ -153,6 +153,22 @@ impl Adapter for Opencode {
         native::normalize(&native_items, &mut out);
         out
     }
+
+    /// Audited against `normalize`: the only items mapped from themselves alone are plugin
+    /// events that no plugin span can be the twin of (`plugin::event_may_join`: no span id
+    /// stamped on them, and not `api_request`, `api_error` or `tool_result`, the names matched
+    /// by session and start time): `map_event` reads only the item itself, the span twins (which
+    /// such an event never matches) and the set of names already reported (findings, not
+    /// records). Everything else may join: plugin spans make twin events ignored; native logs
+    /// lend their provider to an `LLM.run` span or turn it into an `api_error`; native spans pair
+    /// with each other (`Tool.execute` with `ai.toolCall`, `LLM.run` with the AI SDK calls below
+    /// it); plugin metrics are not merged anyway.
+    fn may_join_other_items(&self, item: &Item<'_>) -> bool {
+        match item.data {
+            ItemData::Log(record) if emitter(item) == Emitter::Plugin => plugin::event_may_join(record),
+            _ => true,
+        }
+    }
 }
 
 /// Which of the two emitters sent an item.

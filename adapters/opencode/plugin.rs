@@ -183,6 +183,14 @@ impl SpanTwins {
     }
 }
 
+/// Whether a plugin event may be the twin of a span (see `Opencode::may_join_other_items`):
+/// it carries a span id, or it is one of the events matched to spans by session and start.
+/// An event without a name is rejected by itself.
+pub(super) fn event_may_join(record: &LogRecord) -> bool {
+    !record.span_id.is_empty()
+        || matches!(event_name(record).as_deref(), Some("api_request" | "api_error" | "tool_result"))
+}
+
 /// The event name: attribute `event.name`, else a name-like string body.
 fn event_name(record: &LogRecord) -> Option<String> {
     if let Some(name) = find_attr(&record.attributes, "event.name")

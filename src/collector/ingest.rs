@@ -27,7 +27,7 @@ use crate::normalize::{self, Options, UNKNOWN_VENDOR};
 use crate::otlp::{self, DecodeError, Encoding, KeyValue, Signal, Temporality};
 use crate::schema::{attributes as attr, CanonicalRecord, RecordKind, Value};
 use crate::store::sessions::IdentityPolicy;
-use crate::store::{NewRecord, NewRequest, Store, StoreError, StreamState, WindowRequest};
+use crate::store::{NewRecord, NewRequest, Store, StoreError, StreamState, WindowCandidate, WindowRequest};
 
 use super::canonical_otlp::{self, Outgoing};
 use super::record::Recorder;
@@ -148,6 +148,8 @@ pub struct Ingestor {
     waiting: std::sync::atomic::AtomicUsize,
     /// Signalled when a group commits.
     committed: std::sync::Condvar,
+    /// The sessions and senders of the requests being ingested (see [`Ingestor::ingest`]).
+    keys: KeyLocks,
     options: Options,
     keep_raw_bodies: bool,
     identity: IdentityPolicy,
@@ -185,6 +187,92 @@ struct Revision {
     records: Vec<CanonicalRecord>,
     parents: Vec<Option<String>>,
     resumed_from: Vec<Option<String>>,
+    /// The records as stored rows, serialized before the store's lock is taken.
+    rows: Vec<NewRecord>,
+}
+
+/// Keys (session ids and sender keys) held by the requests being ingested. A request holds
+/// its keys from before it reads its merge window until it has written, so requests that
+/// share a key are ingested one after the other and never normalize a window the other is
+/// about to change; requests of other sessions normalize their windows at the same time,
+/// outside the store's lock. This is only a way to avoid wasted work: whether the window a
+/// request normalized is still its window is checked under the store's lock before writing.
+#[derive(Default)]
+struct KeyLocks {
+    held: Mutex<std::collections::HashSet<String>>,
+    released: std::sync::Condvar,
+}
+
+/// Keys taken by [`KeyLocks::acquire`]; dropping it releases them.
+struct HeldKeys<'a> {
+    locks: &'a KeyLocks,
+    keys: Vec<String>,
+}
+
+impl KeyLocks {
+    /// Waits until none of `keys` is held, then takes them all at once (never some while
+    /// waiting for others, so two requests cannot wait for each other).
+    fn acquire(&self, keys: Vec<String>) -> HeldKeys<'_> {
+        if keys.is_empty() {
+            return HeldKeys { locks: self, keys };
+        }
+        let mut held = match self.held.lock() {
+            Ok(it) => it,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        while keys.iter().any(|it| held.contains(it)) {
+            held = match self.released.wait(held) {
+                Ok(it) => it,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+        }
+        for key in &keys {
+            let _ = held.insert(key.clone());
+        }
+        HeldKeys { locks: self, keys }
+    }
+}
+
+impl Drop for HeldKeys<'_> {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let mut held = match self.locks.held.lock() {
+            Ok(it) => it,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for key in &self.keys {
+            let _ = held.remove(key);
+        }
+        self.locks.released.notify_all();
+    }
+}
+
+/// A request decoded and normalized alone, before the store is involved.
+struct Prepared {
+    capture: Capture,
+    body_sha256: String,
+    items: usize,
+    canonical: bool,
+    alone: Produced,
+    senders: Vec<String>,
+    /// The keys its merge window is looked up by: its sessions, or its senders.
+    sessions: Vec<String>,
+    merges: bool,
+    /// The start of its merge window, Unix nanoseconds.
+    since: u64,
+    headers_json: String,
+    /// Its sessions and senders, for [`KeyLocks`].
+    keys: Vec<String>,
+}
+
+/// A merge window read and normalized before the request is written: which requests it
+/// held, and what normalizing them with the new request made.
+struct PlannedWindow {
+    candidates: Vec<WindowCandidate>,
+    /// `None` when the window was empty (the request's records are those it makes alone).
+    produced: Option<(Produced, Vec<Revision>)>,
 }
 
 fn encoding_of(name: &str) -> Encoding {
@@ -305,6 +393,7 @@ impl Ingestor {
             store: Mutex::new(Shared { store, group: 0, members: 0, failed: std::collections::VecDeque::new() }),
             waiting: std::sync::atomic::AtomicUsize::new(0),
             committed: std::sync::Condvar::new(),
+            keys: KeyLocks::default(),
             options,
             keep_raw_bodies,
             identity,
@@ -366,6 +455,21 @@ impl Ingestor {
     /// Decodes, normalizes and stores one request; returns what to acknowledge. Blocking
     /// (SQLite, CPU): call it from a blocking thread.
     pub fn ingest(&self, incoming: &Incoming) -> Result<Ack, IngestError> {
+        let prepared = self.prepare(incoming)?;
+        let held_keys = self.keys.acquire(prepared.keys.clone());
+        // The window is read under the store's lock and normalized outside it, so requests of
+        // other sessions are decoded, normalized and written meanwhile.
+        let planned = if prepared.merges {
+            Some(self.plan_window(&incoming.tenant, &prepared.sessions, prepared.since, &prepared.capture)?)
+        } else {
+            None
+        };
+        self.write(incoming, prepared, planned, held_keys)
+    }
+
+    /// Everything about a request that needs no database: decoded, normalized alone, its
+    /// sessions and senders, whether it may merge.
+    fn prepare(&self, incoming: &Incoming) -> Result<Prepared, IngestError> {
         let decoded = otlp::decode(incoming.signal, incoming.encoding, &incoming.body)?;
         let body_sha256 = hex(&Sha256::digest(&incoming.body));
         let items = decoded.request.item_count() + decoded.rejected_items();
@@ -392,6 +496,26 @@ impl Ingestor {
         let named_sessions = session_ids(&alone.records);
         let sessions = if named_sessions.is_empty() { senders.clone() } else { named_sessions };
 
+        // A request whose every item its adapter maps alone cannot change an earlier record nor
+        // be changed by one: normalizing it with its window would give what `alone` holds.
+        let merges = !self.merge_window.is_zero()
+            && self.keep_raw_bodies
+            && incoming.signal != Signal::Metrics
+            && !canonical
+            && !sessions.is_empty()
+            && may_join_other_requests(&capture, &self.options);
+        let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
+        let headers_json = serde_json::to_string(&incoming.headers).unwrap_or_else(|_| "{}".to_owned());
+        let mut keys: Vec<String> = sessions.iter().chain(&senders).cloned().collect();
+        keys.sort();
+        keys.dedup();
+        Ok(Prepared { capture, body_sha256, items, canonical, alone, senders, sessions, merges, since, headers_json, keys })
+    }
+
+    /// Writes a prepared request (with its window, normalized already when it merges) and
+    /// waits for its group's commit.
+    fn write(&self, incoming: &Incoming, prepared: Prepared, planned: Option<PlannedWindow>, held_keys: HeldKeys<'_>) -> Result<Ack, IngestError> {
+        let Prepared { capture, body_sha256, items, canonical, alone, senders, sessions, since, headers_json, .. } = prepared;
         // Group commit: the request is written in a savepoint of the open group transaction;
         // requests that queued for the lock meanwhile join the group, and the last of them
         // commits it (one fsync for all). Every member is acknowledged only after that commit.
@@ -423,26 +547,24 @@ impl Ingestor {
             }
             let request_id = tx.next_request_id()?;
             let file = body_file_name(request_id, incoming.signal, incoming.encoding, incoming.gzip);
-            // A request whose every item its adapter maps alone cannot change an earlier record nor
-            // be changed by one: normalizing it with its window would give what `alone` holds.
-            let merges = !self.merge_window.is_zero()
-                && self.keep_raw_bodies
-                && incoming.signal != Signal::Metrics
-                && !canonical
-                && !sessions.is_empty()
-                && may_join_other_requests(&capture, &self.options);
-            let window = if merges {
-                let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
-                tx.window_requests(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS, MAX_WINDOW_ITEMS)?
-            } else {
-                Vec::new()
-            };
             let rejected = alone.rejected;
             let message = alone.message.clone();
-            let (produced, revisions) = if window.is_empty() {
-                (alone, Vec::new())
-            } else {
-                self.produce_window(&window, &capture, &file)
+            let (produced, revisions) = match planned {
+                None => (alone, Vec::new()),
+                Some(planned) => {
+                    // Written now, the request must be normalized with the window it would read
+                    // now: the one planned, unless a request of its sessions was written (or a
+                    // group rolled back) since; then it is read and normalized again here.
+                    let now = tx.window_candidates(&incoming.tenant, &sessions, since, MAX_WINDOW_REQUESTS, MAX_WINDOW_ITEMS)?;
+                    if now == planned.candidates {
+                        planned.produced.unwrap_or((alone, Vec::new()))
+                    } else if now.is_empty() {
+                        (alone, Vec::new())
+                    } else {
+                        let window = now.iter().map(|it| tx.window_body(it)).collect::<Result<Vec<_>, _>>()?;
+                        self.produce_window(&window, &capture)
+                    }
+                }
             };
             let Produced { mut records, parents, resumed_from, metric_points, .. } = produced;
             // Forwarded records keep the source their first collector gave them.
@@ -455,7 +577,6 @@ impl Ingestor {
             }
             apply_stream_state(&tx, &incoming.tenant, &mut records, &metric_points)?;
 
-            let headers_json = serde_json::to_string(&incoming.headers).unwrap_or_else(|_| "{}".to_owned());
             let new_request = NewRequest {
                 tenant: &incoming.tenant,
                 received_unix_nano: incoming.received_unix_nano,
@@ -484,8 +605,7 @@ impl Ingestor {
             tx.insert_request_sessions(id, &incoming.tenant, &carried)?;
             let mut queued = false;
             for revision in &revisions {
-                let revised_rows = rows(&revision.records, &revision.parents, &revision.resumed_from);
-                let changed = tx.replace_records(revision.request_id, &incoming.tenant, &revised_rows)?;
+                let changed = tx.replace_records(revision.request_id, &incoming.tenant, &revision.rows)?;
                 if !changed {
                     continue;
                 }
@@ -503,6 +623,9 @@ impl Ingestor {
             tx.commit()?;
             Ok((Ack { request_id: id, rejected, message, duplicate: false, records: records.len() }, queued))
         })();
+        // Written (or refused): a request of the same sessions may read the window now; it
+        // sees this one's rows, in the open group, as every request of the group does.
+        drop(held_keys);
         // A duplicate's first copy may be in this very group: it too waits for the commit.
         self.finish_group(shared, group)?;
         let (ack, queued) = written?;
@@ -586,9 +709,22 @@ impl Ingestor {
         Some(if forward.protobuf { otlp::encode::to_protobuf(&request) } else { otlp::encode::to_json(&request) })
     }
 
+    /// Reads the merge window of a request under the store's lock, then normalizes it with the
+    /// request outside the lock.
+    fn plan_window(&self, tenant: &str, sessions: &[String], since: u64, capture: &Capture) -> Result<PlannedWindow, StoreError> {
+        let (candidates, window) = {
+            let shared = self.lock();
+            let candidates = shared.store.window_candidates(tenant, sessions, since, MAX_WINDOW_REQUESTS, MAX_WINDOW_ITEMS)?;
+            let window = candidates.iter().map(|it| shared.store.window_body(it)).collect::<Result<Vec<_>, _>>()?;
+            (candidates, window)
+        };
+        let produced = (!window.is_empty()).then(|| self.produce_window(&window, capture));
+        Ok(PlannedWindow { candidates, produced })
+    }
+
     /// Normalizes the merge window and the new request together, as one capture in arrival
     /// order: what the new request produced, and the revised records of the earlier ones.
-    fn produce_window(&self, window: &[WindowRequest], capture: &Capture, file: &str) -> (Produced, Vec<Revision>) {
+    fn produce_window(&self, window: &[WindowRequest], capture: &Capture) -> (Produced, Vec<Revision>) {
         let mut requests = Vec::with_capacity(window.len() + 1);
         let mut stored = Vec::with_capacity(window.len());
         for earlier in window {
@@ -612,9 +748,9 @@ impl Ingestor {
             });
             stored.push(earlier);
         }
-        let mut newest = capture.requests[0].clone();
-        file.clone_into(&mut newest.file);
-        requests.push(newest);
+        // The new request's file name is set on its records once its id is known (as for a
+        // request normalized alone): the name is in no other field of a record.
+        requests.push(capture.requests[0].clone());
         let combined = Capture { path: capture.path.clone(), manifest: None, requests };
         let output = normalize::normalize(&combined, &self.options);
         let items = adapter::items(&combined);
@@ -638,6 +774,7 @@ impl Ingestor {
             .map(|(earlier, bucket)| Revision {
                 request_id: earlier.id,
                 received_unix_nano: earlier.received_unix_nano,
+                rows: rows(&bucket.records, &bucket.parents, &bucket.resumed_from),
                 records: bucket.records,
                 parents: bucket.parents,
                 resumed_from: bucket.resumed_from,
@@ -897,6 +1034,7 @@ mod tests {
     fn a_request_declared_standalone_makes_what_its_window_would() {
         let options = Options::new(CaptureMode::MetadataOnly);
         let (mut standalone, mut joining) = (0, 0);
+        let mut standalone_vendors = std::collections::BTreeSet::new();
         for capture in corpus_captures() {
             for index in 0..capture.requests.len() {
                 if capture.requests[index].signal == Signal::Metrics {
@@ -912,14 +1050,20 @@ mod tests {
                 let with_window = normalize::normalize(&only(&capture, 0..index + 1), &options);
                 let without = normalize::normalize(&only(&capture, 0..index), &options);
                 let by_itself = normalize::normalize(&alone, &options);
+                standalone_vendors.extend(by_itself.records.iter().map(|it| it.vendor.to_string()));
                 assert_eq!(records_of(&with_window, index), records_of(&by_itself, 0), "{label}: its own records");
                 for earlier in 0..index {
                     assert_eq!(records_of(&with_window, earlier), records_of(&without, earlier), "{label}: request {earlier}");
                 }
             }
         }
-        // Both sides of the rule occur in real captures, or this test proves nothing.
+        // Both sides of the rule occur in real captures, or this test proves nothing; and every
+        // adapter whose declarations make whole requests of the corpus standalone has some here
+        // (no Copilot CLI request of the corpus is standalone as a whole).
         assert!(standalone > 0 && joining > 0, "standalone {standalone}, joining {joining}");
+        for vendor in ["claude_code", "goose", "opencode", "qwen_code"] {
+            assert!(standalone_vendors.contains(vendor), "no standalone {vendor} request in the corpus: {standalone_vendors:?}");
+        }
     }
 
     fn claude_log(event: &str) -> Capture {
@@ -933,6 +1077,10 @@ mod tests {
     }
 
     fn claude_body(event: &str, session: &str, time: u64) -> Vec<u8> {
+        claude_body_for_call(event, session, time, "req_1")
+    }
+
+    fn claude_body_for_call(event: &str, session: &str, time: u64, request_id: &str) -> Vec<u8> {
         serde_json::json!({"resourceLogs": [{
             "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
             "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": [{
@@ -941,7 +1089,7 @@ mod tests {
                 "attributes": [
                     {"key": "event.name", "value": {"stringValue": event}},
                     {"key": "session.id", "value": {"stringValue": session}},
-                    {"key": "request_id", "value": {"stringValue": "req_1"}}
+                    {"key": "request_id", "value": {"stringValue": request_id}}
                 ]
             }]}]
         }]})
@@ -966,6 +1114,10 @@ mod tests {
     }
 
     fn claude_span_body(request_id: &str) -> Vec<u8> {
+        claude_span_body_in(request_id, "s-1")
+    }
+
+    fn claude_span_body_in(request_id: &str, session: &str) -> Vec<u8> {
         serde_json::json!({"resourceSpans": [{
             "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
             "scopeSpans": [{"scope": {"name": "com.anthropic.claude_code.tracing"}, "spans": [{
@@ -976,7 +1128,7 @@ mod tests {
                 "startTimeUnixNano": "1790000000000000000",
                 "endTimeUnixNano": "1790000001000000000",
                 "attributes": [
-                    {"key": "session.id", "value": {"stringValue": "s-1"}},
+                    {"key": "session.id", "value": {"stringValue": session}},
                     {"key": "request_id", "value": {"stringValue": request_id}},
                     {"key": "ttft_ms", "value": {"intValue": "120"}}
                 ]
@@ -1091,6 +1243,119 @@ mod tests {
         let (requests, records) = ingestor.with_store(|store| (store.request_count().expect("count"), store.records(None).expect("records").len()));
         assert_eq!(requests, stored.len());
         assert_eq!(records, stored.len(), "one record per request");
+    }
+
+    /// Stored records with the collector's file names blanked, in request order.
+    fn stored_records(ingestor: &Ingestor) -> Vec<serde_json::Value> {
+        ingestor
+            .with_store(|store| store.records(None).expect("records"))
+            .iter()
+            .map(|it| {
+                let mut record = it.record.clone();
+                record["source"]["file"] = serde_json::Value::Null;
+                record
+            })
+            .collect()
+    }
+
+    /// What normalizing some requests together makes, non-session records, file names blanked.
+    fn normalized_together(requests: &[(Signal, Vec<u8>)]) -> Vec<serde_json::Value> {
+        let requests = requests
+            .iter()
+            .map(|(signal, body)| Request {
+                file: String::new(),
+                signal: *signal,
+                encoding: Encoding::Json,
+                gzip: false,
+                decoded: otlp::decode(*signal, Encoding::Json, body).expect("decode"),
+            })
+            .collect();
+        let capture = Capture { path: PathBuf::from("test"), manifest: None, requests };
+        normalize::normalize(&capture, &Options::new(CaptureMode::MetadataOnly))
+            .records
+            .iter()
+            .filter(|it| it.kind != RecordKind::Session)
+            .map(|it| {
+                let mut record = serde_json::to_value(it).expect("JSON");
+                record["source"]["file"] = serde_json::Value::Null;
+                record
+            })
+            .collect()
+    }
+
+    fn traces(body: Vec<u8>) -> Incoming {
+        let mut request = incoming(body);
+        request.path = "/v1/traces".to_owned();
+        request.signal = Signal::Traces;
+        request
+    }
+
+    /// A window normalized outside the lock is used only if it is still the request's window
+    /// when it is written: here a span's window is planned with an unrelated event of its
+    /// session, the event of the span's own call is written meanwhile, and what is stored is
+    /// what normalizing the three in the order written makes (the span completes that event),
+    /// not the plan (in which the span found nothing to complete and made its own record).
+    #[test]
+    fn a_window_that_changed_after_it_was_planned_is_normalized_again() {
+        let ingestor = in_memory_ingestor();
+        let unrelated = claude_body_for_call("api_request", "s-1", 1_790_000_000_100_000_000, "req_0");
+        let completed = claude_body_for_call("api_request", "s-1", 1_790_000_000_500_000_000, "req_1");
+        let span = claude_span_body("req_1");
+        let _ = ingestor.ingest(&incoming(unrelated.clone())).expect("unrelated event");
+        let span_request = traces(span.clone());
+        let prepared = ingestor.prepare(&span_request).expect("prepare");
+        assert!(prepared.merges, "a span may join: the test needs a planned window");
+        let planned = ingestor.plan_window("t", &prepared.sessions, prepared.since, &prepared.capture).expect("plan");
+        assert_eq!(planned.candidates.len(), 1, "planned with the unrelated event only");
+        let planned_span_records = planned.produced.as_ref().map(|(newest, _)| newest.records.len());
+        assert_eq!(planned_span_records, Some(1), "in the plan, the span makes its own record");
+        // Written while the span's window was being normalized (the key locks are bypassed here).
+        let _ = ingestor.ingest(&incoming(completed.clone())).expect("completed event");
+        let ack = ingestor.write(&span_request, prepared, Some(planned), ingestor.keys.acquire(Vec::new())).expect("span");
+        assert_eq!(ack.records, 0, "the span completes the event written after the plan");
+        let expected = normalized_together(&[(Signal::Logs, unrelated), (Signal::Logs, completed), (Signal::Traces, span)]);
+        assert_eq!(stored_records(&ingestor), expected);
+    }
+
+    /// Requests of one session arriving while another of the session is being ingested (its
+    /// window normalized outside the lock) are still merged with it: several threads send
+    /// events and the spans completing them, and what is stored equals normalizing all the
+    /// requests together in the order they were written.
+    #[test]
+    fn requests_of_one_session_arriving_together_are_merged() {
+        let ingestor = in_memory_ingestor();
+        let threads = 4;
+        let sent: Vec<Vec<(i64, Signal, Vec<u8>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|thread| {
+                    let ingestor = &ingestor;
+                    scope.spawn(move || {
+                        let mut sent = Vec::new();
+                        for n in 0..6 {
+                            let call = format!("req_{thread}_{n}");
+                            let time = 1_790_000_000_000_000_000 + (thread * 100 + n) as u64 * 1_000_000;
+                            let event = claude_body_for_call("api_request", "s-shared", time, &call);
+                            let ack = ingestor.ingest(&incoming(event.clone())).expect("event");
+                            sent.push((ack.request_id, Signal::Logs, event));
+                            let span = claude_span_body_in(&call, "s-shared");
+                            let ack = ingestor.ingest(&traces(span.clone())).expect("span");
+                            if !ack.duplicate {
+                                sent.push((ack.request_id, Signal::Traces, span));
+                            }
+                        }
+                        sent
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|it| it.join().expect("thread")).collect()
+        });
+        let mut sent: Vec<(i64, Signal, Vec<u8>)> = sent.into_iter().flatten().collect();
+        sent.sort_by_key(|it| it.0);
+        let in_order: Vec<(Signal, Vec<u8>)> = sent.into_iter().map(|(_, signal, body)| (signal, body)).collect();
+        let expected = normalized_together(&in_order);
+        let apart: Vec<serde_json::Value> = in_order.iter().flat_map(|it| normalized_together(std::slice::from_ref(it))).collect();
+        assert_ne!(expected, apart, "spans must complete events, or this test proves nothing");
+        assert_eq!(stored_records(&ingestor), expected);
     }
 
     #[test]
