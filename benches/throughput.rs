@@ -20,6 +20,10 @@
 //!   privacy (`metadata_only`) and serialize the records as JSONL (`CanonicalRecord::write_json`,
 //!   what `codetel normalize` writes), capture by capture.
 //!
+//! codetel's variants decode from the buffer the body is held in (`decode_shared` with a
+//! `Bytes` handle, a reference count), as `codetel normalize` does with the file it read: the
+//! decoded strings are slices of that buffer. The other variants read the same bytes.
+//!
 //! Run: `cargo bench --bench throughput` (`-- --quick` for a shorter criterion phase).
 
 // `criterion_group!` defines an undocumented public function.
@@ -29,6 +33,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 
 use codetel::capture::{self, Capture, Input, Request};
@@ -42,8 +47,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 /// One request body in both encodings.
 struct Body {
     signal: Signal,
-    json: Vec<u8>,
-    protobuf: Vec<u8>,
+    json: Bytes,
+    protobuf: Bytes,
     /// Accountable items (log records, data points, spans).
     records: usize,
 }
@@ -99,7 +104,7 @@ fn load_capture(dir: &Path, left_out: &mut usize) -> CaptureBodies {
             *left_out += 1;
             continue;
         }
-        bodies.push(Body { signal, json, protobuf, records: decoded.request.item_count() });
+        bodies.push(Body { signal, json: Bytes::from(json), protobuf: Bytes::from(protobuf), records: decoded.request.item_count() });
     }
     CaptureBodies { bodies }
 }
@@ -125,7 +130,13 @@ fn build_input() -> BenchInput {
             let bodies = capture
                 .bodies
                 .iter()
-                .map(|it| Body { signal: it.signal, json: it.json.clone(), protobuf: it.protobuf.clone(), records: it.records })
+                // A copy of its own per repeat, so the input is as many distinct bytes as it says.
+                .map(|it| Body {
+                    signal: it.signal,
+                    json: Bytes::copy_from_slice(&it.json),
+                    protobuf: Bytes::copy_from_slice(&it.protobuf),
+                    records: it.records,
+                })
                 .collect();
             captures.push(CaptureBodies { bodies });
         }
@@ -164,7 +175,7 @@ fn opentelemetry_proto_serde(input: &BenchInput) -> usize {
 fn codetel_json_decode(input: &BenchInput) -> usize {
     let mut n = 0;
     for body in input.captures.iter().flat_map(|it| &it.bodies) {
-        n += otlp::json::decode(body.signal, &body.json).map_or(0, |it| it.request.item_count());
+        n += otlp::json::decode_shared(body.signal, body.json.clone()).map_or(0, |it| it.request.item_count());
     }
     n
 }
@@ -172,7 +183,7 @@ fn codetel_json_decode(input: &BenchInput) -> usize {
 fn codetel_protobuf_decode(input: &BenchInput) -> usize {
     let mut n = 0;
     for body in input.captures.iter().flat_map(|it| &it.bodies) {
-        n += otlp::proto::decode(body.signal, &body.protobuf).map_or(0, |it| it.request.item_count());
+        n += otlp::proto::decode_shared(body.signal, body.protobuf.clone()).map_or(0, |it| it.request.item_count());
     }
     n
 }
@@ -193,10 +204,10 @@ fn codetel_normalize(input: &BenchInput, encoding: Encoding, out: &mut Vec<u8>) 
         let mut requests = Vec::with_capacity(capture.bodies.len());
         for (index, body) in capture.bodies.iter().enumerate() {
             let bytes = match encoding {
-                Encoding::Json => &body.json,
-                Encoding::Protobuf => &body.protobuf,
+                Encoding::Json => body.json.clone(),
+                Encoding::Protobuf => body.protobuf.clone(),
             };
-            let Ok(decoded) = otlp::decode(body.signal, encoding, bytes) else { continue };
+            let Ok(decoded) = otlp::decode_shared(body.signal, encoding, bytes) else { continue };
             requests.push(Request { file: format!("{:04}-{}", index + 1, body.signal), signal: body.signal, encoding, gzip: false, decoded });
         }
         let capture = Capture { path: "bench".into(), manifest: None, requests };

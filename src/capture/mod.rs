@@ -236,7 +236,8 @@ pub fn read_body(path: &Path, body_name: &BodyName) -> Result<RawBody, LoadError
 
 fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, LoadError> {
     let RawBody { signal, bytes, gzip } = read_body(path, &body_name)?;
-    let decoded = otlp::decode(signal, body_name.encoding, &bytes)
+    // The file's buffer becomes the decoded model's: its strings are slices of it, no copy.
+    let decoded = otlp::decode_shared(signal, body_name.encoding, bytes::Bytes::from(bytes))
         .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?;
     Ok(Request { file: name, signal, encoding: body_name.encoding, gzip: gzip || body_name.gzip, decoded })
 }
