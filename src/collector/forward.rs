@@ -303,7 +303,12 @@ pub async fn run(ingestor: Arc<Ingestor>, config: ForwardConfig, mut shutdown: t
         }
         let store_ingestor = ingestor.clone();
         let due = tokio::task::spawn_blocking(move || {
-            store_ingestor.with_store(|store| Ok::<_, crate::store::StoreError>((store.next_due(now_ms())?, store.next_due_time()?)))
+            store_ingestor.with_store(|store| {
+                let due = store.next_due(now_ms())?;
+                // When to look again matters only when nothing is due now.
+                let next_time = if due.is_none() { store.next_due_time()? } else { None };
+                Ok::<_, crate::store::StoreError>((due, next_time))
+            })
         })
         .await;
         let (due, next_time) = match due {

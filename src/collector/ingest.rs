@@ -1162,43 +1162,12 @@ mod tests {
         let event = claude_body("api_request", "s-1", 1_790_000_000_500_000_000);
         let span = claude_span_body("req_1");
         let _ = ingestor.ingest(&incoming(event.clone())).expect("event");
-        let mut span_request = incoming(span.clone());
-        span_request.path = "/v1/traces".to_owned();
-        span_request.signal = Signal::Traces;
-        let _ = ingestor.ingest(&span_request).expect("span");
-        let stored: Vec<serde_json::Value> = ingestor
-            .with_store(|store| store.records(None).expect("records"))
-            .iter()
-            .map(|it| {
-                let mut record = it.record.clone();
-                // The stored file names are the collector's; compare the rest.
-                record["source"]["file"] = serde_json::Value::Null;
-                record
-            })
-            .collect();
-        let request = |signal: Signal, body: &[u8]| Request {
-            file: String::new(),
-            signal,
-            encoding: Encoding::Json,
-            gzip: false,
-            decoded: otlp::decode(signal, Encoding::Json, body).expect("decode"),
-        };
-        let normalized = |requests: Vec<Request>| -> Vec<serde_json::Value> {
-            let capture = Capture { path: PathBuf::from("test"), manifest: None, requests };
-            normalize::normalize(&capture, &Options::new(CaptureMode::MetadataOnly))
-                .records
-                .iter()
-                .filter(|it| it.kind != RecordKind::Session)
-                .map(|it| {
-                    let mut record = serde_json::to_value(it).expect("JSON");
-                    record["source"]["file"] = serde_json::Value::Null;
-                    record
-                })
-                .collect()
-        };
-        let together = normalized(vec![request(Signal::Logs, &event), request(Signal::Traces, &span)]);
-        let mut apart = normalized(vec![request(Signal::Logs, &event)]);
-        apart.extend(normalized(vec![request(Signal::Traces, &span)]));
+        let _ = ingestor.ingest(&traces(span.clone())).expect("span");
+        // The stored file names are the collector's; both sides compare the rest.
+        let stored = stored_records(&ingestor);
+        let together = normalized_together(&[(Signal::Logs, event.clone()), (Signal::Traces, span.clone())]);
+        let mut apart = normalized_together(&[(Signal::Logs, event)]);
+        apart.extend(normalized_together(&[(Signal::Traces, span)]));
         assert_ne!(together, apart, "the span must complete the event, or this test proves nothing");
         assert_eq!(stored, together);
     }

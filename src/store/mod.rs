@@ -437,9 +437,10 @@ impl Store {
         Ok(StoreTx { tx: Scope::Savepoint(savepoint), path })
     }
 
-    /// Which requests make the merge window of a new request (see
-    /// [`StoreTx::window_requests`]), without their bodies, oldest first. Reads the open group
-    /// too: the same window a request written now would get.
+    /// Which requests make the merge window of a new request of `tenant`: earlier log and trace
+    /// requests (not forwarded canonical ones) received at or after `since_unix_nano` that
+    /// carried any of `sessions`, without their bodies ([`Store::window_body`]), oldest first,
+    /// at most `limit`. Reads the open group too: the same window a request written now would get.
     pub fn window_candidates(
         &self,
         tenant: &str,
@@ -811,22 +812,6 @@ impl StoreTx<'_> {
         Ok(self.tx.last_insert_rowid())
     }
 
-    /// The requests a new one of `tenant` must be normalized with: earlier log and trace
-    /// requests (not forwarded canonical ones) received at or after `since_unix_nano` that
-    /// carried any of `sessions`, with their bodies, oldest first, at most `limit`.
-    pub fn window_requests(
-        &self,
-        tenant: &str,
-        sessions: &[String],
-        since_unix_nano: u64,
-        limit: usize,
-        max_items: usize,
-    ) -> Result<Vec<WindowRequest>, StoreError> {
-        let candidates = window_candidates(&self.tx, tenant, sessions, since_unix_nano, limit, max_items)
-            .map_err(|cause| self.error(cause))?;
-        candidates.iter().map(|it| window_body(&self.tx, it).map_err(|cause| self.error(cause))).collect()
-    }
-
     /// [`Store::window_candidates`], inside this transaction.
     pub fn window_candidates(
         &self,
@@ -1089,13 +1074,17 @@ mod tests {
             ids.push(id);
         }
         let sessions = ["s".to_owned()];
-        let all = tx.window_requests("t", &sessions, 0, 256, 1_000).expect("window");
+        let window = |max_items| -> Vec<WindowRequest> {
+            let candidates = tx.window_candidates("t", &sessions, 0, 256, max_items).expect("window");
+            candidates.iter().map(|it| tx.window_body(it).expect("body")).collect()
+        };
+        let all = window(1_000);
         assert_eq!(all.iter().map(|it| it.id).collect::<Vec<_>>(), ids, "oldest first, all within budget");
         // 40 + 40 fit in 100, the next (50) does not: the window is the two newest.
-        let bounded = tx.window_requests("t", &sessions, 0, 256, 100).expect("window");
+        let bounded = window(100);
         assert_eq!(bounded.iter().map(|it| it.id).collect::<Vec<_>>(), ids[2..].to_vec());
         assert_eq!(bounded.iter().map(|it| it.items).sum::<usize>(), 80);
-        let none = tx.window_requests("t", &sessions, 0, 256, 39).expect("window");
+        let none = window(39);
         assert!(none.is_empty(), "a newest request over budget leaves the window empty: {none:?}");
     }
 
