@@ -184,7 +184,7 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
         out.findings.extend(normalized.findings);
         out.records.extend(normalized.records);
         for item in vendor_items {
-            if !outcome.contains_key(&item.id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = outcome.entry(item.id) {
                 out.findings.push(
                     Finding::new(
                         "unaccounted_item",
@@ -194,7 +194,7 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
                     .for_vendor(vendor)
                     .at(item.location("")),
                 );
-                let _ = outcome.insert(item.id, Outcome::Rejected("dropped by the adapter without a reason".to_owned()));
+                let _ = slot.insert(Outcome::Rejected("dropped by the adapter without a reason".to_owned()));
             }
         }
     }

@@ -359,15 +359,13 @@ mod tests {
     }
 
     fn mock(turns: Vec<Turn>) -> AnthropicMock {
-        let dir = std::env::temp_dir().join(format!("codetel-mock-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
         AnthropicMock {
             cursor: ScriptCursor::new(ModelScript {
                 turns,
                 final_text: "Done.".into(),
                 side_text: "OK".into(),
             }),
-            log: Arc::new(ModelRequestLog::new(dir)),
+            log: Arc::new(ModelRequestLog::scratch("anthropic-mock")),
             message_counter: AtomicUsize::new(0),
         }
     }

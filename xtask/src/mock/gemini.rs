@@ -452,16 +452,13 @@ mod tests {
     }
 
     fn mock(turns: Vec<Turn>) -> GeminiMock {
-        let dir =
-            std::env::temp_dir().join(format!("codetel-gemini-mock-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
         GeminiMock {
             cursor: ScriptCursor::new(ModelScript {
                 turns,
                 final_text: "Done.".into(),
                 side_text: "OK".into(),
             }),
-            log: Arc::new(ModelRequestLog::new(dir)),
+            log: Arc::new(ModelRequestLog::scratch("gemini-mock")),
             response_counter: AtomicUsize::new(0),
         }
     }

@@ -67,6 +67,8 @@ pub struct ModelRequestLog {
     dir: PathBuf,
     counter: AtomicUsize,
     answers: Mutex<Vec<String>>,
+    /// Whether the log made `dir` itself and removes it when dropped (tests' scratch logs).
+    owns_dir: bool,
 }
 
 impl ModelRequestLog {
@@ -76,6 +78,23 @@ impl ModelRequestLog {
             dir,
             counter: AtomicUsize::new(0),
             answers: Mutex::new(Vec::new()),
+            owns_dir: false,
+        }
+    }
+
+    /// A log in a folder of its own under the temp dir, removed with the log: tests make
+    /// many mocks, and a recording run's log must outlive its mock, so only tests use this.
+    #[cfg(test)]
+    pub fn scratch(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("codetel-{name}-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self {
+            dir,
+            counter: AtomicUsize::new(0),
+            answers: Mutex::new(Vec::new()),
+            owns_dir: true,
         }
     }
 
@@ -132,5 +151,13 @@ impl ModelRequestLog {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+}
+
+impl Drop for ModelRequestLog {
+    fn drop(&mut self) {
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }

@@ -689,16 +689,13 @@ mod tests {
     }
 
     fn mock(turns: Vec<Turn>) -> ChatMock {
-        let dir =
-            std::env::temp_dir().join(format!("codetel-chat-mock-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
         ChatMock::new(
             ModelScript {
                 turns,
                 final_text: "Done.".into(),
                 side_text: "OK".into(),
             },
-            Arc::new(ModelRequestLog::new(dir)),
+            Arc::new(ModelRequestLog::scratch("chat-mock")),
         )
     }
 

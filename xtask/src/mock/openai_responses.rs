@@ -647,16 +647,13 @@ mod tests {
     }
 
     fn mock(turns: Vec<Turn>) -> ResponsesMock {
-        let dir =
-            std::env::temp_dir().join(format!("codetel-responses-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
         ResponsesMock {
             cursor: ScriptCursor::new(ModelScript {
                 turns,
                 final_text: "Done.".into(),
                 side_text: "OK".into(),
             }),
-            log: Arc::new(ModelRequestLog::new(dir)),
+            log: Arc::new(ModelRequestLog::scratch("responses")),
             response_counter: AtomicUsize::new(0),
         }
     }
