@@ -72,6 +72,9 @@
 //!   duration, one with the token counts (`text_answer`).
 //! - Codex ALWAYS exports `codex.tool_result` `arguments` and `output`, content switches or not
 //!   (`shell_tool_call`: the command and file path canaries are in the capture).
+//! - `success` is `"true"` when a command ran, whatever it returned; the exit status is only in
+//!   the status lines `exec_command` puts before `Output:` (`Process exited with code 3`,
+//!   `file_tools`), read into `coding_agent.shell.exit_code` (never from the output itself).
 //! - The assistant text is exported only for messages with `phase = final_answer`
 //!   (`content_flags_on`: the commentary message before the tool call has no event).
 //! - One span carries `thread.id` twice, as an int (OS thread) and as a string (the
@@ -503,6 +506,11 @@ fn tool_details(builder: &mut RecordBuilder, item: &Item<'_>) {
             }
         }
     }
+    if let Some(Value::Str(result)) = builder.get(attr::TOOL_RESULT) {
+        if let Some(code) = exit_code_from_status_lines(result) {
+            let _ = builder.set(attr::SHELL_EXIT_CODE, Value::Int(code));
+        }
+    }
     crate::adapter::command_and_path_from_arguments(builder, &[attr::TOOL_ARGUMENTS]);
     let Some(Value::Str(arguments)) = builder.get(attr::TOOL_ARGUMENTS).cloned() else { return };
     let parsed = serde_json::from_str::<serde_json::Value>(&arguments).ok();
@@ -520,6 +528,14 @@ fn tool_details(builder: &mut RecordBuilder, item: &Item<'_>) {
     if let Some(path) = path {
         let _ = builder.set(attr::FILE_PATH, Value::Str(path));
     }
+}
+
+/// The exit status in the status lines `exec_command` puts before the command's output
+/// (`Process exited with code 3`, then `Output:`). Only those lines are read: the command's own
+/// output, after `Output:`, could say anything. `None` while the process still runs.
+fn exit_code_from_status_lines(result: &str) -> Option<i64> {
+    let (status_lines, _output) = result.split_once("\nOutput:")?;
+    status_lines.lines().find_map(|line| line.strip_prefix("Process exited with code ")?.trim().parse().ok())
 }
 
 /// Codex's decision values → `accept` / `reject`.
@@ -1243,6 +1259,18 @@ mod tests {
         assert_eq!(tools.len(), 1);
         assert_eq!(text_of(tools[0], attr::TOOL_CATEGORY).as_deref(), Some("shell"));
         assert_eq!(output.accounting.reasons.get(&format!("ignored: {INTERNAL_SPAN}")), Some(&2));
+    }
+
+    #[test]
+    fn the_exit_status_is_read_from_the_status_lines_only() {
+        let exited = "Chunk ID: 4b7948\nWall time: 0.0000 seconds\nProcess exited with code 3\nOriginal token count: 21\nOutput:\nboom\n";
+        assert_eq!(exit_code_from_status_lines(exited), Some(3));
+        assert_eq!(exit_code_from_status_lines("Process exited with code -1\nOutput:\n"), Some(-1));
+        // The command's own output cannot set it, before or after a real status line.
+        let forged = "Chunk ID: 1\nProcess running with session ID 7\nOutput:\nProcess exited with code 0\n";
+        assert_eq!(exit_code_from_status_lines(forged), None);
+        assert_eq!(exit_code_from_status_lines("Process exited with code 0"), None, "no Output: line, no status lines");
+        assert_eq!(exit_code_from_status_lines("Process exited with code x\nOutput:\n"), None);
     }
 
     #[test]

@@ -64,7 +64,8 @@
 //!   interaction id and `github.copilot.turn_id`) are numbered by start time into
 //!   `coding_agent.attempt`.
 //! - Tool calls: `success` is false for a span with status `error` or an `error.type`, true
-//!   otherwise (the exit code of a shell command is kept apart, in `process.exit.code`);
+//!   otherwise (the exit code of a shell command is kept apart: `process.exit.code` →
+//!   `coding_agent.shell.exit_code`);
 //!   `coding_agent.tool.category` from the tool name (`bash`/`powershell` and their
 //!   `read_`/`write_`/`stop_`/`list_` companions → `shell`, `view` → `read`,
 //!   `edit`/`create`/`apply_patch` → `edit`, `glob`/`grep` → `search`, `web_fetch`/`web_search` →
@@ -176,6 +177,7 @@ const RULES: &[AttrRule] = &[
     rule("github.copilot.sandbox.denied_command", attr::SHELL_COMMAND, Conv::Str),
     rule("github.copilot.sandbox.denied_resource", attr::FILE_PATH, Conv::Str),
     rule("success", attr::SUCCESS, Conv::Bool),
+    rule("process.exit.code", attr::SHELL_EXIT_CODE, Conv::Int),
     rule("github.copilot.success", attr::SUCCESS, Conv::Bool),
     rule("enduser.pseudo.id", attr::USER_ID, Conv::Str),
     rule("enduser.id", attr::USER_ID, Conv::Str),
@@ -193,7 +195,6 @@ const RULES: &[AttrRule] = &[
     keep("gen_ai.workflow.name"),
     keep("server.address"),
     keep("server.port"),
-    keep("process.exit.code"),
     keep("github.copilot.cost"),
     keep("github.copilot.nano_aiu"),
     keep("github.copilot.server_duration"),

@@ -81,7 +81,9 @@
 //!   `gen_ai.tool.definitions`, `gen_ai.output.messages` of the details event, `reasoning` of
 //!   `model_routing`, tool `metadata`) and the resource's `process.command_args` (which holds the
 //!   prompt, see quirks) stay vendor attributes, which the privacy layer denies by default. The
-//!   log body is never read: it repeats error messages.
+//!   log body is never read: it repeats error messages. From the tool `metadata` JSON only its
+//!   diff statistics and a shell call's `exitCode` (→ `coding_agent.shell.exit_code`; the CLI
+//!   sends it only when non-zero, `file_tools`) are read.
 //! - `{}` (an empty `AnyValue`) is how the CLI spells null: such attributes are absent.
 //!
 //! ## Vendor quirks
@@ -737,7 +739,8 @@ fn set_decision(builder: &mut RecordBuilder, item: &Item<'_>, out: &mut Normaliz
 }
 
 /// Expands the diff statistics of a tool call's `metadata` JSON into integer vendor attributes
-/// (`metadata.model_added_lines`, ...); the JSON itself stays a (default-denied) vendor attribute.
+/// (`metadata.model_added_lines`, ...) and a shell call's `exitCode` into
+/// `coding_agent.shell.exit_code`; the JSON itself stays a (default-denied) vendor attribute.
 fn tool_metadata(builder: &mut RecordBuilder, item: &Item<'_>) {
     let Some(text) = item.attr("metadata").and_then(|it| it.as_str()) else { return };
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else { return };
@@ -745,6 +748,11 @@ fn tool_metadata(builder: &mut RecordBuilder, item: &Item<'_>) {
         if let Some(number) = map.get(*key).and_then(|it| it.as_i64()) {
             let _ = builder.vendor_attr(&format!("metadata.{key}"), &AnyValue::Int(number));
         }
+    }
+    // A shell call's metadata holds its exit status apart from the tool's `success` (the tool
+    // succeeds when the command ran, whatever it returned).
+    if let Some(code) = map.get("exitCode").and_then(|it| it.as_i64()) {
+        let _ = builder.set(attr::SHELL_EXIT_CODE, Value::Int(code));
     }
 }
 
@@ -1348,6 +1356,21 @@ mod tests {
         assert_eq!(write.attributes.get(attr::TOOL_CATEGORY), Some(&Value::Str("edit".into())));
         assert_eq!(write.vendor_attributes.get("metadata.model_added_lines"), Some(&Value::Int(1)));
         assert!(!write.attributes.contains_key(attr::TOOL_CALL_ID), "only the span knows the call id");
+    }
+
+    #[test]
+    fn a_shell_call_keeps_its_exit_status_apart_from_success() {
+        // file_tools: the command exits 3; Gemini reports the tool call a success and puts the
+        // status in the call's metadata.
+        let output = run(&capture("file_tools"));
+        let tools = of_kind(&output, RecordKind::ToolCall);
+        let shell = tools.iter().find(|it| it.attributes.get(attr::TOOL_CATEGORY) == Some(&Value::Str("shell".into())));
+        let shell = shell.expect("the run_shell_command call");
+        assert_eq!(shell.attributes.get(attr::SUCCESS), Some(&Value::Bool(true)));
+        assert_eq!(shell.attributes.get(attr::SHELL_EXIT_CODE), Some(&Value::Int(3)));
+        let others = tools.iter().filter(|it| it.attributes.get(attr::TOOL_CATEGORY) != Some(&Value::Str("shell".into())));
+        assert!(others.clone().count() >= 3, "read_file, replace and write_file");
+        assert!(others.into_iter().all(|it| !it.attributes.contains_key(attr::SHELL_EXIT_CODE)));
     }
 
     #[test]

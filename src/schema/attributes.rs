@@ -142,6 +142,8 @@ pub const TOOL_RESULT: &str = "gen_ai.tool.call.result";
 pub const TOOL_PARAMETERS: &str = "coding_agent.tool.parameters";
 /// `coding_agent.shell.command`: Shell command text.
 pub const SHELL_COMMAND: &str = "coding_agent.shell.command";
+/// `coding_agent.shell.exit_code`: Exit status of a shell command, from a structured field or the CLI's own status line (never read from the command's output).
+pub const SHELL_EXIT_CODE: &str = "coding_agent.shell.exit_code";
 /// `coding_agent.file.path`: A file path the tool touched.
 pub const FILE_PATH: &str = "coding_agent.file.path";
 /// `coding_agent.decision`: Permission decision: `accept` or `reject`.
@@ -264,6 +266,7 @@ pub static ALL: &[AttrSpec] = &[
     AttrSpec { key: TOOL_RESULT, ty: "string", unit: "", class: Class::Content, doc: "Tool output." },
     AttrSpec { key: TOOL_PARAMETERS, ty: "string", unit: "", class: Class::Content, doc: "Vendor's structured tool parameters (JSON text; holds commands and paths)." },
     AttrSpec { key: SHELL_COMMAND, ty: "string", unit: "", class: Class::Content, doc: "Shell command text." },
+    AttrSpec { key: SHELL_EXIT_CODE, ty: "int", unit: "", class: Class::Metadata, doc: "Exit status of a shell command, from a structured field or the CLI's own status line (never read from the command's output)." },
     AttrSpec { key: FILE_PATH, ty: "string", unit: "", class: Class::Content, doc: "A file path the tool touched." },
     AttrSpec { key: DECISION, ty: "string", unit: "", class: Class::Metadata, doc: "Permission decision: `accept` or `reject`." },
     AttrSpec { key: DECISION_SOURCE, ty: "string", unit: "", class: Class::Metadata, doc: "Who decided (`config`, `hook`, `user_permanent`, `user_temporary`, `user_abort`, `user_reject`)." },

@@ -52,6 +52,7 @@ pub fn kind_doc(kind: RecordKind) -> (&'static str, &'static [&'static str]) {
                 a::TOOL_ARGUMENTS,
                 a::TOOL_RESULT,
                 a::SHELL_COMMAND,
+                a::SHELL_EXIT_CODE,
                 a::FILE_PATH,
             ],
         ),

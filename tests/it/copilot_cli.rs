@@ -5,7 +5,7 @@
 use codetel::capture::{Capture, Request};
 use codetel::normalize::{self, Options, Output};
 use codetel::otlp::{self, Encoding, Signal};
-use codetel::schema::{CanonicalRecord, CaptureMode, Value};
+use codetel::schema::{attributes as attr, CanonicalRecord, CaptureMode, Value};
 use serde_json::{json, Value as Json};
 
 /// Normalizes OTLP/JSON bodies as one capture, one request each, in order.
@@ -234,6 +234,26 @@ fn copilot_span_names_never_carry_a_command_into_metadata() {
     let tool = of_kind(&full, "tool_call")[0];
     assert_eq!(tool.vendor_attributes.get("span.name"), Some(&Value::Str(format!("execute_tool bash {canary}"))));
     assert!(finding_ids(&output).contains(&"unknown_span_name"));
+}
+
+#[test]
+fn copilot_shell_exit_status_is_kept_apart_from_success_in_every_mode() {
+    // A bash call whose command failed: the tool ran (status unset, no error.type), so the call
+    // succeeded; the command's status is its own key, and metadata in every mode.
+    let tool = span(
+        "00000000000000b1",
+        ROOT,
+        "execute_tool bash",
+        vec![kv("gen_ai.tool.name", s("bash")), kv("gen_ai.tool.call.id", s("call_1")), kv("process.exit.code", i(3))],
+        vec![],
+    );
+    for mode in [CaptureMode::Minimal, CaptureMode::MetadataOnly, CaptureMode::Full] {
+        let output = normalize_bodies(&[traces(vec![tool.clone()])], mode);
+        let call = of_kind(&output, "tool_call")[0];
+        assert_eq!(int(call, attr::SHELL_EXIT_CODE), Some(3), "{mode:?}");
+        assert_eq!(call.attributes.get(attr::SUCCESS), Some(&Value::Bool(true)), "{mode:?}");
+        assert!(!call.vendor_attributes.contains_key("process.exit.code"), "{mode:?}: mapped, not kept twice");
+    }
 }
 
 #[test]
