@@ -429,7 +429,8 @@ impl RecordBuilder {
 /// Converts a wire value to a canonical value without interpretation (for vendor attributes).
 pub fn any_to_value(value: &AnyValue) -> Value {
     match value {
-        AnyValue::String(it) => Value::Str(it.to_string()),
+        // `as_str().to_owned()`: one exact copy; `to_string()` on a `Str` goes through `Display`.
+        AnyValue::String(it) => Value::Str(it.as_str().to_owned()),
         AnyValue::Int(it) => Value::Int(*it),
         AnyValue::Double(it) => Value::Double(*it),
         AnyValue::Bool(it) => Value::Bool(*it),
@@ -443,7 +444,7 @@ pub fn any_to_json(value: &AnyValue) -> serde_json::Value {
     use base64::Engine;
     match value {
         AnyValue::Empty => serde_json::Value::Null,
-        AnyValue::String(it) => serde_json::Value::String(it.to_string()),
+        AnyValue::String(it) => serde_json::Value::String(it.as_str().to_owned()),
         AnyValue::Bool(it) => serde_json::Value::Bool(*it),
         AnyValue::Int(it) => serde_json::Value::from(*it),
         AnyValue::Double(it) => serde_json::Number::from_f64(*it)
@@ -452,7 +453,7 @@ pub fn any_to_json(value: &AnyValue) -> serde_json::Value {
         AnyValue::Bytes(it) => serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(it)),
         AnyValue::Array(values) => serde_json::Value::Array(values.iter().map(any_to_json).collect()),
         AnyValue::KvList(values) => {
-            serde_json::Value::Object(values.iter().map(|it| (it.key.to_string(), any_to_json(&it.value))).collect())
+            serde_json::Value::Object(values.iter().map(|it| (it.key.as_str().to_owned(), any_to_json(&it.value))).collect())
         }
     }
 }
@@ -519,7 +520,7 @@ pub fn as_bool(value: &AnyValue) -> Option<bool> {
 /// Reads a string; numbers and booleans are spelled out (vendors type ids both ways).
 pub fn as_string(value: &AnyValue) -> Option<String> {
     match value {
-        AnyValue::String(it) => Some(it.to_string()),
+        AnyValue::String(it) => Some(it.as_str().to_owned()),
         AnyValue::Int(it) => Some(it.to_string()),
         AnyValue::Double(it) => Some(it.to_string()),
         AnyValue::Bool(it) => Some(it.to_string()),
@@ -739,7 +740,7 @@ pub fn metric_record(
     let mut builder = RecordBuilder::new(vendor, kind, item, &metric.name);
     let _ = builder
         .set(attr::METRIC_NAME, Value::Str(canonical_name.to_owned()))
-        .set(attr::METRIC_SOURCE_NAME, Value::Str(metric.name.to_string()))
+        .set(attr::METRIC_SOURCE_NAME, Value::Str(metric.name.as_str().to_owned()))
         .set(attr::METRIC_UNIT, Value::Str(unit.to_owned()))
         .set(attr::METRIC_TEMPORALITY, Value::Str(temporality_name(&metric.data).to_owned()));
     let start = point.start_time_unix_nano();

@@ -226,8 +226,9 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
 
     // One report per vendor, so each finding names the vendor whose attributes it is about.
     let mut reports: BTreeMap<&'static str, privacy::PrivacyReport> = BTreeMap::new();
+    let mut memo = privacy::ScrubMemo::default();
     for record in &mut out.records {
-        privacy::apply_into(options.capture_mode, record, reports.entry(record.vendor).or_default());
+        privacy::apply_into_with(options.capture_mode, record, reports.entry(record.vendor).or_default(), &mut memo);
     }
     for (vendor, report) in &reports {
         privacy_findings(vendor, report, &mut out.findings);

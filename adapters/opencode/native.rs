@@ -183,7 +183,7 @@ impl<'a> Context<'a> {
                     if !span.span_id.is_empty() {
                         let _ = context.parents.insert(
                             span.span_id.clone(),
-                            (span.parent_span_id.clone(), span.name.to_string()),
+                            (span.parent_span_id.clone(), span.name.as_str().to_owned()),
                         );
                     }
                     if is_provider_call(&span.name) {

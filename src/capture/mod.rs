@@ -263,6 +263,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn locators_read_as_formatted_paths() {
+        for index in [0, 7, 10, 99, 1234, u32::MAX] {
+            let id = ItemId { request: 3, resource: index, scope: 1, item: index / 3, point: 2 };
+            let (r, s, i, p) = (id.resource, id.scope, id.item, id.point);
+            assert_eq!(id.locator(Signal::Logs, None), format!("resourceLogs[{r}].scopeLogs[{s}].logRecords[{i}]"));
+            assert_eq!(id.locator(Signal::Traces, None), format!("resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"));
+            assert_eq!(
+                id.locator(Signal::Metrics, Some("sum")),
+                format!("resourceMetrics[{r}].scopeMetrics[{s}].metrics[{i}].sum.dataPoints[{p}]")
+            );
+            assert_eq!(
+                id.locator(Signal::Metrics, None),
+                format!("resourceMetrics[{r}].scopeMetrics[{s}].metrics[{i}].data.dataPoints[{p}]")
+            );
+        }
+    }
+
+    #[test]
     fn body_names_say_signal_encoding_and_order() {
         let check = |name: &str, expect: Option<(Option<u64>, Option<Signal>, Encoding, bool)>| {
             let got = parse_body_name(name).map(|it| (it.sequence, it.signal, it.encoding, it.gzip));
@@ -299,16 +317,53 @@ impl ItemId {
     /// The OTLP/JSON path of the item within its request; `metric_kind` is the metric's
     /// data variant (`sum`, `gauge`, ...) for data points.
     pub fn locator(&self, signal: Signal, metric_kind: Option<&str>) -> String {
+        // Built by hand, not `format!`: every record and finding names its item, and the
+        // formatting machinery (and the growth of its output) showed in profiles.
         let ItemId { resource: r, scope: s, item: i, point: p, .. } = *self;
+        let mut res = String::with_capacity(96);
+        let push = |res: &mut String, text: &str, index: u32| {
+            res.push_str(text);
+            push_decimal(res, index);
+            res.push(']');
+        };
         match signal {
-            Signal::Logs => format!("resourceLogs[{r}].scopeLogs[{s}].logRecords[{i}]"),
-            Signal::Metrics => format!(
-                "resourceMetrics[{r}].scopeMetrics[{s}].metrics[{i}].{}.dataPoints[{p}]",
-                metric_kind.unwrap_or("data")
-            ),
-            Signal::Traces => format!("resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"),
+            Signal::Logs => {
+                push(&mut res, "resourceLogs[", r);
+                push(&mut res, ".scopeLogs[", s);
+                push(&mut res, ".logRecords[", i);
+            }
+            Signal::Metrics => {
+                push(&mut res, "resourceMetrics[", r);
+                push(&mut res, ".scopeMetrics[", s);
+                push(&mut res, ".metrics[", i);
+                res.push('.');
+                res.push_str(metric_kind.unwrap_or("data"));
+                push(&mut res, ".dataPoints[", p);
+            }
+            Signal::Traces => {
+                push(&mut res, "resourceSpans[", r);
+                push(&mut res, ".scopeSpans[", s);
+                push(&mut res, ".spans[", i);
+            }
+        }
+        res
+    }
+}
+
+/// Appends `value` in decimal.
+fn push_decimal(out: &mut String, mut value: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
         }
     }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// What a command-line path names.

@@ -26,7 +26,7 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 
-pub use secrets::{scrub_json, scrub_string, scrub_text, SecretCounts, SecretKind};
+pub use secrets::{scrub_json, scrub_string, scrub_text, ScrubMemo, SecretCounts, SecretKind};
 
 use crate::schema::attributes::{self, Class};
 use crate::schema::{CanonicalRecord, CaptureMode, Redacted, Value};
@@ -106,20 +106,28 @@ pub fn apply(mode: CaptureMode, record: &mut CanonicalRecord) -> PrivacyReport {
 /// vendor key once per report instead of once per record (a per-record report merged later
 /// holds its own copy of every key it counts).
 pub fn apply_into(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport) {
+    apply_into_with(mode, record, report, &mut ScrubMemo::default());
+}
+
+/// [`apply_into`], scrubbing through `memo`: callers that apply a mode to many records share
+/// one, so the keys, names and ids that recur on them are scanned for secrets once (the
+/// output and the counts are the same as without it).
+pub fn apply_into_with(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport, memo: &mut ScrubMemo) {
     report.records += 1;
     record.capture_mode = mode;
     filter_canonical(mode, record, report);
     // Stamped after filtering: it is Metadata, and an adapter's stale value must not survive.
     record.attributes.insert(attributes::CAPTURE_MODE, Value::Str(mode.as_str().to_owned()));
-    filter_vendor(mode, record, report);
-    scrub_record(record, &mut report.secrets_scrubbed);
+    filter_vendor(mode, record, report, memo);
+    scrub_record(record, &mut report.secrets_scrubbed, memo);
 }
 
 /// Applies `mode` to every record (see [`apply`]) and returns the merged report.
 pub fn apply_all(mode: CaptureMode, records: &mut [CanonicalRecord]) -> PrivacyReport {
     let mut report = PrivacyReport::default();
+    let mut memo = ScrubMemo::default();
     for record in records {
-        apply_into(mode, record, &mut report);
+        apply_into_with(mode, record, &mut report, &mut memo);
     }
     report
 }
@@ -145,13 +153,13 @@ fn filter_canonical(mode: CaptureMode, record: &mut CanonicalRecord, report: &mu
     });
 }
 
-fn filter_vendor(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport) {
+fn filter_vendor(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport, memo: &mut ScrubMemo) {
     // The key survives in every mode but `minimal` (and in the report), so it is scrubbed
     // first. Keys almost never hold a secret: the map is rebuilt only when one does.
     let scrubbed_keys: Vec<Option<String>> = record
         .vendor_attributes
         .keys()
-        .map(|key| match scrub_text(key, &mut report.secrets_scrubbed) {
+        .map(|key| match memo.scrub_text(key, true, &mut report.secrets_scrubbed) {
             std::borrow::Cow::Owned(scrubbed) => Some(scrubbed),
             std::borrow::Cow::Borrowed(_) => None,
         })
@@ -266,20 +274,21 @@ fn reduce(value: Value) -> Reduced {
     }
 }
 
-fn scrub_record(record: &mut CanonicalRecord, found: &mut SecretCounts) {
+fn scrub_record(record: &mut CanonicalRecord, found: &mut SecretCounts, memo: &mut ScrubMemo) {
     if let Some(session_id) = &mut record.session_id {
-        scrub_string(session_id, found);
+        memo.scrub_string(session_id, true, found);
     }
     if let Some(source) = &mut record.source {
-        scrub_string(&mut source.file, found);
-        scrub_string(&mut source.locator, found);
-        scrub_string(&mut source.name, found);
+        memo.scrub_string(&mut source.file, true, found);
+        // A locator names one item: it never recurs, so it is not remembered.
+        memo.scrub_string(&mut source.locator, false, found);
+        memo.scrub_string(&mut source.name, true, found);
     }
     for value in record.attributes.values_mut() {
-        scrub_value(value, found);
+        scrub_value(value, found, memo);
     }
     for (key, value) in &mut record.vendor_attributes {
-        scrub_value(value, found);
+        scrub_value(value, found, memo);
         // Structured vendor data has no `password=` text for the patterns to see: the key says it.
         if let Value::Str(text) = value {
             secrets::redact_string_if_secret_key(key, text, found);
@@ -287,10 +296,10 @@ fn scrub_record(record: &mut CanonicalRecord, found: &mut SecretCounts) {
     }
 }
 
-fn scrub_value(value: &mut Value, found: &mut SecretCounts) {
+fn scrub_value(value: &mut Value, found: &mut SecretCounts, memo: &mut ScrubMemo) {
     match value {
-        Value::Str(text) => scrub_string(text, found),
-        Value::StrList(items) => items.iter_mut().for_each(|it| scrub_string(it, found)),
+        Value::Str(text) => memo.scrub_string(text, true, found),
+        Value::StrList(items) => items.iter_mut().for_each(|it| memo.scrub_string(it, true, found)),
         Value::Json(json) => scrub_json(json, found),
         Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Redacted(_) => {}
     }

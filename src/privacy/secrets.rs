@@ -313,11 +313,21 @@ impl Scrubber {
         if text.len() < self.shortest_match {
             return false;
         }
+        // Ids and UUIDs (hex digits and dashes) are a good share of what is scanned, and every
+        // required literal has a byte outside that alphabet (a unit test checks it).
+        if is_hex_or_dash(text) {
+            return false;
+        }
         match &self.literals {
             Some(literals) if text.is_ascii() => literals.is_match(text),
             _ => true,
         }
     }
+}
+
+/// Whether `text` holds only ASCII hex digits (either case) and dashes.
+fn is_hex_or_dash(text: &str) -> bool {
+    text.bytes().all(|it| it.is_ascii_hexdigit() || it == b'-')
 }
 
 /// The compiled scrubber; `None` only if a pattern failed to compile, which the unit test
@@ -371,6 +381,45 @@ pub fn scrub_text<'a>(text: &'a str, found: &mut SecretCounts) -> Cow<'a, str> {
         }
     }
     current
+}
+
+/// Strings [`scrub_text`] found nothing in, so that one seen again is not scanned again: the
+/// same vendor keys, metric names, units, models, session ids and file names recur on
+/// thousands of records of a capture. Exact, not a heuristic: [`scrub_text`] depends on the
+/// text alone, and text it returns borrowed counted nothing, so skipping it again changes
+/// neither the output nor the counts. Bounded: past [`ScrubMemo::LIMIT`] strings it only
+/// answers from what it holds.
+#[derive(Debug, Default)]
+pub struct ScrubMemo {
+    clean: foldhash::HashSet<Box<str>>,
+}
+
+impl ScrubMemo {
+    /// How many distinct clean strings a memo keeps at most.
+    pub const LIMIT: usize = 4096;
+
+    /// [`scrub_text`], answered from the memo when `text` is known clean; a clean result is
+    /// remembered when `remember` (callers pass `false` for text that never recurs, such as
+    /// item locators, so the memo does not fill up with it).
+    pub fn scrub_text<'a>(&mut self, text: &'a str, remember: bool, found: &mut SecretCounts) -> Cow<'a, str> {
+        let Some(scrubber) = SCRUBBER.as_ref() else { return scrub_text(text, found) };
+        // Text `scrub_text` would not scan (too short, ids) needs no lookup and is not kept.
+        if text.len() < scrubber.shortest_match || is_hex_or_dash(text) || self.clean.contains(text) {
+            return Cow::Borrowed(text);
+        }
+        let res = scrub_text(text, found);
+        if remember && matches!(res, Cow::Borrowed(_)) && self.clean.len() < ScrubMemo::LIMIT {
+            let _ = self.clean.insert(Box::from(text));
+        }
+        res
+    }
+
+    /// [`ScrubMemo::scrub_text`] in place.
+    pub fn scrub_string(&mut self, text: &mut String, remember: bool, found: &mut SecretCounts) {
+        if let Cow::Owned(scrubbed) = self.scrub_text(text, remember, found) {
+            *text = scrubbed;
+        }
+    }
 }
 
 /// Scrubs a string in place; see [`scrub_text`].
@@ -568,6 +617,46 @@ mod tests {
         }
         let below = "a://:@";
         assert!(!scrubber.may_match(below));
+    }
+
+    #[test]
+    fn hex_and_dash_text_cannot_hold_a_required_literal() {
+        for literal in REQUIRED_LITERALS.iter().chain(&REQUIRED_LITERALS_AUTH) {
+            assert!(!is_hex_or_dash(literal), "{literal}");
+            assert!(!is_hex_or_dash(&literal.to_ascii_uppercase()), "{literal}");
+        }
+        let Some(scrubber) = SCRUBBER.as_ref() else { panic!("the scrubber did not compile") };
+        assert!(!scrubber.may_match("0af7651916cd43dd8448eb211c80319c"));
+        assert!(!scrubber.may_match("6E0C63257DE34C92-BF9E-6E0C63257DE3"));
+        assert!(scrubber.may_match("0af7651916cd43dd8448eb211c80319c token=x"));
+    }
+
+    #[test]
+    fn the_memo_answers_as_the_scrubber_does_and_counts_alike() {
+        let texts = [
+            "claude_code.api_request",
+            "Authorization: Bearer sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH",
+            "https://user:hunter2@example.com/path",
+            "claude_code.api_request",
+            "short",
+            "https://user:hunter2@example.com/path",
+        ];
+        let mut memo = ScrubMemo::default();
+        let (mut direct_found, mut memo_found) = (SecretCounts::default(), SecretCounts::default());
+        for _ in 0..2 {
+            for text in texts {
+                let direct = scrub_text(text, &mut direct_found).into_owned();
+                let memoized = memo.scrub_text(text, true, &mut memo_found).into_owned();
+                assert_eq!(memoized, direct, "{text}");
+            }
+        }
+        assert_eq!(memo_found, direct_found);
+        assert!(direct_found.values().sum::<usize>() >= 4, "{direct_found:?}");
+        // Only clean text long enough to be scanned is remembered.
+        assert_eq!(memo.clean.len(), 1);
+        let mut not_remembered = ScrubMemo::default();
+        let _ = not_remembered.scrub_text("resourceSpans[0].scopeSpans[0].spans[7]", false, &mut memo_found);
+        assert!(not_remembered.clean.is_empty());
     }
 
     #[test]
