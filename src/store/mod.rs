@@ -3,7 +3,8 @@
 //!
 //! One file, WAL mode, `synchronous=FULL`. A request and everything it produced are written
 //! in one transaction ([`StoreTx`]); the collector acknowledges a request only after that
-//! transaction commits, so a process killed after a 200 has lost nothing.
+//! transaction commits, so a process killed after a 200 has lost nothing. The collector's
+//! connection leaves WAL checkpoints to a background thread ([`checkpoint`]).
 //!
 //! Tables (see [`SCHEMA`]):
 //! - `requests`: one row per accepted request body: tenant, arrival time, transport, signal,
