@@ -105,6 +105,12 @@ impl Checkpointer {
         Ok(checkpointer)
     }
 
+    /// Waits until no checkpoint of this checkpointer runs, and keeps it so while the guard
+    /// lives (for a checkpoint of the writer's own, as at shutdown).
+    pub fn turn(&self) -> std::sync::MutexGuard<'_, ()> {
+        lock(&self.state.running)
+    }
+
     /// How many checkpoints ran in the background and in the writer's commit.
     pub fn runs(&self) -> (i64, i64) {
         (self.state.background_runs.load(Ordering::Relaxed), self.state.writer_runs.load(Ordering::Relaxed))

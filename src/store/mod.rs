@@ -146,12 +146,13 @@ pub enum StoreError {
 
 /// An open database.
 pub struct Store {
+    /// The background WAL checkpointer, once [`Store::checkpoint_in_background`] started it.
+    /// First, so it is stopped before the writer's connection closes (fields drop in order).
+    checkpointer: Option<checkpoint::Checkpointer>,
     conn: Connection,
     path: String,
     /// The file, for the checkpointer's own connection.
     file: std::path::PathBuf,
-    /// The background WAL checkpointer, once [`Store::checkpoint_in_background`] started it.
-    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -332,7 +333,7 @@ impl Store {
         let name = path.display().to_string();
         let err = |cause| StoreError::Sqlite { path: name.clone(), cause };
         let conn = Connection::open(path).map_err(err)?;
-        let store = Store { conn, path: name.clone(), file: path.to_owned(), checkpointer: None };
+        let store = Store { checkpointer: None, conn, path: name.clone(), file: path.to_owned() };
         store.configure()?;
         store.conn.execute_batch(SCHEMA).map_err(err)?;
         let version: Option<String> = store
@@ -665,6 +666,9 @@ impl Store {
 
     /// Folds the WAL back into the main file (on shutdown), so the database is one file again.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
+        // SQLite answers busy at once to a checkpoint while another runs (no busy timeout
+        // applies), so a background copy in progress is waited for first.
+        let _turn = self.checkpointer.as_ref().map(checkpoint::Checkpointer::turn);
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(|cause| self.error(cause))
