@@ -372,6 +372,17 @@ impl Store {
         self.conn
             .busy_timeout(std::time::Duration::from_secs(10))
             .map_err(|cause| self.error(cause))?;
+        // The query planner stability guarantee: plans never depend on bound values. Without
+        // it SQLite marks a statement with a bound value it might plan around (the window
+        // lookup's `LIMIT ?`, an equality on a parameter the index does not use) to be
+        // prepared again once its bindings change, and rusqlite clears the bindings of every
+        // statement it puts back in its cache: the cached window lookup was parsed and
+        // planned again at every run (3.6% of the collector's samples). The schema has no
+        // statistics (no ANALYZE) for a value-specific plan to use anyway.
+        let _ = self
+            .conn
+            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(|cause| self.error(cause))?;
         let mode: String =
             self.conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(|cause| self.error(cause))?;
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
@@ -688,6 +699,12 @@ pub struct WindowCandidate {
     pub body_sha256: String,
 }
 
+/// The window lookup of one key (see [`window_candidates`]).
+const WINDOW_CANDIDATES: &str = "SELECT r.id, r.items, r.body_sha256 FROM request_sessions AS s JOIN requests AS r ON r.id = s.request_id
+         WHERE s.tenant = ?1 AND s.session_id = ?2
+           AND r.signal != 'metrics' AND r.canonical = 0 AND r.body IS NOT NULL AND r.received_unix_nano >= ?3
+         ORDER BY s.request_id DESC LIMIT ?4";
+
 fn window_candidates(
     conn: &Connection,
     tenant: &str,
@@ -704,23 +721,12 @@ fn window_candidates(
     // sends a lot). The earlier single query (`id IN (SELECT ... json_each(...))`) scanned every
     // request of the tenant through the unique (tenant, signal, body_sha256) index and was
     // prepared again at each run: 10% of the collector's time, growing with the database.
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.id, r.items, r.body_sha256 FROM request_sessions AS s JOIN requests AS r ON r.id = s.request_id
-         WHERE s.tenant = ?1 AND s.session_id = ?2
-           AND r.signal != 'metrics' AND r.canonical = 0 AND r.body IS NOT NULL AND r.received_unix_nano >= ?3
-         ORDER BY s.request_id DESC",
-    )?;
+    let mut stmt = conn.prepare_cached(WINDOW_CANDIDATES)?;
     let mut found: Vec<WindowCandidate> = Vec::new();
     for session in sessions {
-        let mut rows = stmt.query(params![tenant, session, since_unix_nano as i64])?;
+        let mut rows = stmt.query(params![tenant, session, since_unix_nano as i64, limit as i64])?;
         let mut key_items = 0usize;
-        let mut key_requests = 0usize;
-        // The limit is applied here, not as `LIMIT ?`: SQLite marks a statement whose LIMIT is
-        // a bound parameter for re-preparation at every new binding, so the cached statement
-        // was parsed and planned again at every run (3.6% of the collector's samples).
-        while key_requests < limit {
-            let Some(row) = rows.next()? else { break };
-            key_requests += 1;
+        while let Some(row) = rows.next()? {
             let candidate = WindowCandidate {
                 id: row.get(0)?,
                 items: usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
@@ -1261,6 +1267,25 @@ mod tests {
         assert_eq!(reopened.request_count().expect("count"), 1500);
         drop(reopened);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The cached window lookup is prepared once, however its bindings change (without the
+    /// query planner stability guarantee SQLite prepared it again at every run).
+    #[test]
+    fn the_window_lookup_is_not_prepared_again_at_each_run() {
+        let mut store = in_memory();
+        {
+            let tx = store.transaction().expect("transaction");
+            let id = tx.insert_request(&request("a", 1, 10), 0).expect("insert");
+            tx.insert_request_sessions(id, "t", &["s".to_owned()]).expect("sessions");
+            tx.commit().expect("commit");
+        }
+        for (n, session) in ["s", "other", "s", "third"].iter().enumerate() {
+            let found = store.window_candidates("t", &[(*session).to_owned()], n as u64, 256 - n, 2_000).expect("window");
+            assert_eq!(found.len(), usize::from(*session == "s"));
+        }
+        let stmt = store.conn.prepare_cached(WINDOW_CANDIDATES).expect("cached");
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
     }
 
     /// The row ids and the `records` count of a request, in `seq` order.
