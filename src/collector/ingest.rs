@@ -730,11 +730,19 @@ impl Ingestor {
         let mut stored = Vec::with_capacity(window.len());
         for mut earlier in window {
             let (Some(signal), encoding) = (Signal::parse(&earlier.signal), encoding_of(&earlier.encoding)) else { continue };
-            // The buffer read from SQLite becomes the decoded model's (a gzip body is inflated
-            // into a new one): no copy. It decoded when it arrived; if it no longer does, it
-            // keeps its records.
-            let body = bytes::Bytes::from(std::mem::take(&mut earlier.body));
-            let Ok(decoded) = otlp::decode_shared(signal, encoding, body) else { continue };
+            // The buffer read from SQLite (or the one a gzip body is inflated into) becomes the
+            // decoded model's: no copy. Inflated first, then decoded as at its arrival, which
+            // decoded the inflated body the same way (a body compressed twice included).
+            let body = if earlier.gzip {
+                match otlp::gunzip(&earlier.body, otlp::DEFAULT_BODY_LIMIT) {
+                    Ok(it) => it,
+                    Err(_) => continue,
+                }
+            } else {
+                std::mem::take(&mut earlier.body)
+            };
+            // It decoded when it arrived; if it no longer does, it keeps its records.
+            let Ok(decoded) = otlp::decode_shared(signal, encoding, bytes::Bytes::from(body)) else { continue };
             requests.push(Request {
                 file: body_file_name(earlier.id, signal, encoding, earlier.gzip),
                 signal,
