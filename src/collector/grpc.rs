@@ -100,6 +100,7 @@ impl Receiver {
         let path = method.to_owned();
         let outcome = tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let body = bytes::Bytes::from(body);
             let incoming = Incoming {
                 tenant,
                 transport: Transport::Grpc,

@@ -230,9 +230,11 @@ async fn export(state: Arc<HttpState>, signal: Signal, method: Method, headers: 
         .collect();
     let outcome = tokio::task::spawn_blocking(move || {
         let _permit = permit;
+        let raw_body = bytes::Bytes::from(raw_body);
+        // Not compressed, the body is the received buffer itself (shared, not copied).
         let body = if gzip {
             match otlp::gunzip(&raw_body, limit) {
-                Ok(it) => it,
+                Ok(it) => bytes::Bytes::from(it),
                 Err(error) => return Err(IngestError::BadData(error)),
             }
         } else {

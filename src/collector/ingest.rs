@@ -71,11 +71,12 @@ pub struct Incoming {
     /// The body encoding.
     pub encoding: Encoding,
     /// The body as received: gzip-compressed when `gzip`.
-    pub raw_body: Vec<u8>,
+    pub raw_body: bytes::Bytes,
     /// Whether it arrived gzip-compressed.
     pub gzip: bool,
-    /// The decompressed body.
-    pub body: Vec<u8>,
+    /// The decompressed body: the same buffer as `raw_body` when it was not compressed. The
+    /// decoded request's strings are slices of it (`otlp::decode_shared`), not copies.
+    pub body: bytes::Bytes,
     /// Request headers, lowercase names, authentication already removed.
     pub headers: BTreeMap<String, String>,
     /// Arrival time, Unix nanoseconds.
@@ -470,7 +471,7 @@ impl Ingestor {
     /// Everything about a request that needs no database: decoded, normalized alone, its
     /// sessions and senders, whether it may merge.
     fn prepare(&self, incoming: &Incoming) -> Result<Prepared, IngestError> {
-        let decoded = otlp::decode(incoming.signal, incoming.encoding, &incoming.body)?;
+        let decoded = otlp::decode_shared(incoming.signal, incoming.encoding, incoming.body.clone())?;
         let body_sha256 = hex(&Sha256::digest(&incoming.body));
         let items = decoded.request.item_count() + decoded.rejected_items();
         let canonical = canonical_otlp::is_forwarded(&decoded.request);
@@ -562,7 +563,7 @@ impl Ingestor {
                         (alone, Vec::new())
                     } else {
                         let window = now.iter().map(|it| tx.window_body(it)).collect::<Result<Vec<_>, _>>()?;
-                        self.produce_window(&window, &capture)
+                        self.produce_window(window, &capture)
                     }
                 }
             };
@@ -718,27 +719,30 @@ impl Ingestor {
             let window = candidates.iter().map(|it| shared.store.window_body(it)).collect::<Result<Vec<_>, _>>()?;
             (candidates, window)
         };
-        let produced = (!window.is_empty()).then(|| self.produce_window(&window, capture));
+        let produced = (!window.is_empty()).then(|| self.produce_window(window, capture));
         Ok(PlannedWindow { candidates, produced })
     }
 
     /// Normalizes the merge window and the new request together, as one capture in arrival
     /// order: what the new request produced, and the revised records of the earlier ones.
-    fn produce_window(&self, window: &[WindowRequest], capture: &Capture) -> (Produced, Vec<Revision>) {
+    fn produce_window(&self, window: Vec<WindowRequest>, capture: &Capture) -> (Produced, Vec<Revision>) {
         let mut requests = Vec::with_capacity(window.len() + 1);
         let mut stored = Vec::with_capacity(window.len());
-        for earlier in window {
+        for mut earlier in window {
             let (Some(signal), encoding) = (Signal::parse(&earlier.signal), encoding_of(&earlier.encoding)) else { continue };
+            // The buffer read from SQLite (or the one a gzip body is inflated into) becomes the
+            // decoded model's: no copy. Inflated first, then decoded as at its arrival, which
+            // decoded the inflated body the same way (a body compressed twice included).
             let body = if earlier.gzip {
                 match otlp::gunzip(&earlier.body, otlp::DEFAULT_BODY_LIMIT) {
                     Ok(it) => it,
                     Err(_) => continue,
                 }
             } else {
-                earlier.body.clone()
+                std::mem::take(&mut earlier.body)
             };
             // It decoded when it arrived; if it no longer does, it keeps its records.
-            let Ok(decoded) = otlp::decode(signal, encoding, &body) else { continue };
+            let Ok(decoded) = otlp::decode_shared(signal, encoding, bytes::Bytes::from(body)) else { continue };
             requests.push(Request {
                 file: body_file_name(earlier.id, signal, encoding, earlier.gzip),
                 signal,
@@ -1105,9 +1109,9 @@ mod tests {
             path: "/v1/logs".to_owned(),
             signal: Signal::Logs,
             encoding: Encoding::Json,
-            raw_body: body.clone(),
+            raw_body: body.clone().into(),
             gzip: false,
-            body,
+            body: body.into(),
             headers: BTreeMap::new(),
             received_unix_nano: 1_790_000_000_000_000_000,
         }

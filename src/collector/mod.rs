@@ -172,7 +172,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         forward::validate(forward).map_err(StartError::Config)?;
     }
     let db = config.db.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&db))
+    let store = tokio::task::spawn_blocking(move || {
+        let mut store = Store::open(&db)?;
+        // Requests wait for the commit: checkpoints run beside it, not in it.
+        store.checkpoint_in_background()?;
+        Ok::<Store, crate::store::StoreError>(store)
+    })
         .await
         .map_err(|error| StartError::Config(format!("opening the database: {error}")))??;
     let forward_queueing = config

@@ -3,7 +3,8 @@
 //!
 //! One file, WAL mode, `synchronous=FULL`. A request and everything it produced are written
 //! in one transaction ([`StoreTx`]); the collector acknowledges a request only after that
-//! transaction commits, so a process killed after a 200 has lost nothing.
+//! transaction commits, so a process killed after a 200 has lost nothing. The collector's
+//! connection leaves WAL checkpoints to a background thread ([`checkpoint`]).
 //!
 //! Tables (see [`SCHEMA`]):
 //! - `requests`: one row per accepted request body: tenant, arrival time, transport, signal,
@@ -19,6 +20,7 @@
 //!   re-exported after a restart of either side is not counted twice;
 //! - `forward_queue`: OTLP payloads waiting for the upstream, with attempts and next-try time.
 
+pub mod checkpoint;
 pub mod sessions;
 
 use std::path::Path;
@@ -144,8 +146,13 @@ pub enum StoreError {
 
 /// An open database.
 pub struct Store {
+    /// The background WAL checkpointer, once [`Store::checkpoint_in_background`] started it.
+    /// First, so it is stopped before the writer's connection closes (fields drop in order).
+    checkpointer: Option<checkpoint::Checkpointer>,
     conn: Connection,
     path: String,
+    /// The file, for the checkpointer's own connection.
+    file: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Store {
@@ -326,7 +333,7 @@ impl Store {
         let name = path.display().to_string();
         let err = |cause| StoreError::Sqlite { path: name.clone(), cause };
         let conn = Connection::open(path).map_err(err)?;
-        let store = Store { conn, path: name.clone() };
+        let store = Store { checkpointer: None, conn, path: name.clone(), file: path.to_owned() };
         store.configure()?;
         store.conn.execute_batch(SCHEMA).map_err(err)?;
         let version: Option<String> = store
@@ -365,6 +372,17 @@ impl Store {
         self.conn
             .busy_timeout(std::time::Duration::from_secs(10))
             .map_err(|cause| self.error(cause))?;
+        // The query planner stability guarantee: plans never depend on bound values. Without
+        // it SQLite marks a statement with a bound value it might plan around (the window
+        // lookup's `LIMIT ?`, an equality on a parameter the index does not use) to be
+        // prepared again once its bindings change, and rusqlite clears the bindings of every
+        // statement it puts back in its cache: the cached window lookup was parsed and
+        // planned again at every run (3.6% of the collector's samples). The schema has no
+        // statistics (no ANALYZE) for a value-specific plan to use anyway.
+        let _ = self
+            .conn
+            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(|cause| self.error(cause))?;
         let mode: String =
             self.conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(|cause| self.error(cause))?;
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
@@ -373,13 +391,41 @@ impl Store {
         // 32 MiB of page cache (SQLite's default is 2 MiB): with less, every merge window
         // re-reads its raw bodies from the kernel and a request's inserts spill pages before
         // the commit; profiled under `cargo xtask load`, that was most of the time per request.
+        // `temp_store = MEMORY`: each request is written in a savepoint, whose undo copies of
+        // pages (the statement journal) otherwise spill to a temporary file past 64 KiB, a
+        // file write per request seen in the profile; they are freed when the savepoint ends.
         self.conn
-            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;")
+            .execute_batch(
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
+            )
             .map_err(|cause| self.error(cause))
     }
 
     fn error(&self, cause: rusqlite::Error) -> StoreError {
         StoreError::Sqlite { path: self.path.clone(), cause }
+    }
+
+    /// Moves WAL checkpoints from this connection's commits to a background thread (see
+    /// [`checkpoint`]); for the collector, whose commits requests wait for. Does nothing for
+    /// a database without a WAL file (SQLite's memory database) or when already started.
+    pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        if self.checkpointer.is_some() {
+            return Ok(());
+        }
+        let mode: String =
+            self.conn.query_row("PRAGMA journal_mode", [], |row| row.get(0)).map_err(|cause| self.error(cause))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Ok(());
+        }
+        let checkpointer = checkpoint::Checkpointer::start(&self.file, &mut self.conn).map_err(|cause| self.error(cause))?;
+        self.checkpointer = Some(checkpointer);
+        Ok(())
+    }
+
+    /// Checkpoints run so far by the background checkpointer and by this connection's
+    /// commits, when it was started.
+    pub fn checkpoint_runs(&self) -> Option<(i64, i64)> {
+        self.checkpointer.as_ref().map(checkpoint::Checkpointer::runs)
     }
 
     /// The database file name, for messages.
@@ -631,6 +677,9 @@ impl Store {
 
     /// Folds the WAL back into the main file (on shutdown), so the database is one file again.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
+        // SQLite answers busy at once to a checkpoint while another runs (no busy timeout
+        // applies), so a background copy in progress is waited for first.
+        let _turn = self.checkpointer.as_ref().map(checkpoint::Checkpointer::turn);
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(|cause| self.error(cause))
@@ -650,6 +699,12 @@ pub struct WindowCandidate {
     pub body_sha256: String,
 }
 
+/// The window lookup of one key (see [`window_candidates`]).
+const WINDOW_CANDIDATES: &str = "SELECT r.id, r.items, r.body_sha256 FROM request_sessions AS s JOIN requests AS r ON r.id = s.request_id
+         WHERE s.tenant = ?1 AND s.session_id = ?2
+           AND r.signal != 'metrics' AND r.canonical = 0 AND r.body IS NOT NULL AND r.received_unix_nano >= ?3
+         ORDER BY s.request_id DESC LIMIT ?4";
+
 fn window_candidates(
     conn: &Connection,
     tenant: &str,
@@ -666,12 +721,7 @@ fn window_candidates(
     // sends a lot). The earlier single query (`id IN (SELECT ... json_each(...))`) scanned every
     // request of the tenant through the unique (tenant, signal, body_sha256) index and was
     // prepared again at each run: 10% of the collector's time, growing with the database.
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.id, r.items, r.body_sha256 FROM request_sessions AS s JOIN requests AS r ON r.id = s.request_id
-         WHERE s.tenant = ?1 AND s.session_id = ?2
-           AND r.signal != 'metrics' AND r.canonical = 0 AND r.body IS NOT NULL AND r.received_unix_nano >= ?3
-         ORDER BY s.request_id DESC LIMIT ?4",
-    )?;
+    let mut stmt = conn.prepare_cached(WINDOW_CANDIDATES)?;
     let mut found: Vec<WindowCandidate> = Vec::new();
     for session in sessions {
         let mut rows = stmt.query(params![tenant, session, since_unix_nano as i64, limit as i64])?;
@@ -844,20 +894,59 @@ impl StoreTx<'_> {
     /// Replaces the records of an earlier request (normalized again with later requests of
     /// its sessions) when they differ from the stored ones; returns whether they did. Most
     /// revisions change nothing (a new request rarely completes an earlier one), and reading
-    /// is much cheaper than deleting and inserting rows with their indexes.
+    /// is much cheaper than writing rows with their indexes; a revision that changes some
+    /// records (a span completing one event of a batch) rewrites those rows only, in place,
+    /// and removes or adds rows at the end when the count changed.
     pub fn replace_records(&self, request_id: i64, tenant: &str, records: &[NewRecord]) -> Result<bool, StoreError> {
-        if self.stored_records(request_id)? == records {
+        let stored = self.stored_records(request_id)?;
+        if stored == records {
             return Ok(false);
         }
-        let _ = self
+        let err = |cause| self.error(cause);
+        let mut update = self
             .tx
-            .execute("DELETE FROM records WHERE request_id = ?1", [request_id])
-            .map_err(|cause| self.error(cause))?;
-        self.insert_records(request_id, tenant, records)?;
-        self.tx
-            .execute("UPDATE requests SET records = ?2 WHERE id = ?1", params![request_id, records.len() as i64])
-            .map(|_| true)
-            .map_err(|cause| self.error(cause))
+            .prepare_cached(
+                "UPDATE records SET kind = ?3, vendor = ?4, session_id = ?5, parent_session_id = ?6,
+                    resumed_from_session_id = ?7, time_unix_nano = ?8, record = ?9
+                 WHERE request_id = ?1 AND seq = ?2",
+            )
+            .map_err(err)?;
+        for (seq, (old, new)) in stored.iter().zip(records).enumerate() {
+            if old == new {
+                continue;
+            }
+            let _ = update
+                .execute(params![
+                    request_id,
+                    seq as i64,
+                    new.kind,
+                    new.vendor,
+                    new.session_id,
+                    new.parent_session_id,
+                    new.resumed_from_session_id,
+                    new.time_unix_nano.map(|it| it as i64),
+                    new.json,
+                ])
+                .map_err(err)?;
+        }
+        if stored.len() > records.len() {
+            let _ = self
+                .tx
+                .prepare_cached("DELETE FROM records WHERE request_id = ?1 AND seq >= ?2")
+                .and_then(|mut stmt| stmt.execute(params![request_id, records.len() as i64]))
+                .map_err(err)?;
+        }
+        if records.len() > stored.len() {
+            self.insert_records_from(request_id, tenant, stored.len(), &records[stored.len()..])?;
+        }
+        if records.len() != stored.len() {
+            let _ = self
+                .tx
+                .prepare_cached("UPDATE requests SET records = ?2 WHERE id = ?1")
+                .and_then(|mut stmt| stmt.execute(params![request_id, records.len() as i64]))
+                .map_err(err)?;
+        }
+        Ok(true)
     }
 
     /// The stored records of a request, in order, as they were inserted.
@@ -887,6 +976,11 @@ impl StoreTx<'_> {
 
     /// Inserts the records of a request.
     pub fn insert_records(&self, request_id: i64, tenant: &str, records: &[NewRecord]) -> Result<(), StoreError> {
+        self.insert_records_from(request_id, tenant, 0, records)
+    }
+
+    /// Inserts records of a request from position `first_seq` on.
+    fn insert_records_from(&self, request_id: i64, tenant: &str, first_seq: usize, records: &[NewRecord]) -> Result<(), StoreError> {
         let mut stmt = self
             .tx
             .prepare_cached(
@@ -895,7 +989,7 @@ impl StoreTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(|cause| self.error(cause))?;
-        for (seq, record) in records.iter().enumerate() {
+        for (seq, record) in (first_seq..).zip(records) {
             let _ = stmt
                 .execute(params![
                     request_id,
@@ -1128,5 +1222,111 @@ mod tests {
         let fewer = vec![record("{\"a\":1}")];
         assert!(tx.replace_records(id, "t", &fewer).expect("replace"));
         assert_eq!(tx.stored_records(id).expect("read"), fewer);
+    }
+
+    /// Checkpoints off the commit: the writer's commits wake the background thread, which
+    /// copies frames meanwhile; past `RESTART_FRAMES` the writer finishes the copy itself so
+    /// the WAL starts over (waiting for the background from `LIMIT_FRAMES` on). The WAL file
+    /// stays bounded and every committed row is there.
+    #[test]
+    fn background_checkpoints_keep_the_wal_bounded() {
+        let dir = std::env::temp_dir().join(format!("codetel-checkpoint-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("c.db");
+        let mut store = Store::open(&path).expect("open");
+        store.checkpoint_in_background().expect("checkpointer");
+        // Durability is not under test here, and 1,500 fsyncs would make the test slow. About
+        // 11 frames per commit: 16,500 in all, twice the bound, so an unbounded WAL fails.
+        store.conn.execute_batch("PRAGMA synchronous = OFF").expect("pragma");
+        let body = vec![7u8; 40_000];
+        let wal = dir.join("c.db-wal");
+        let mut largest_wal = 0;
+        for n in 0..1500 {
+            let tx = store.transaction().expect("transaction");
+            let sha = format!("sha{n}");
+            let mut new = request(&sha, 1, n);
+            new.body = Some(&body);
+            let _ = tx.insert_request(&new, 0).expect("insert");
+            tx.commit().expect("commit");
+            largest_wal = largest_wal.max(std::fs::metadata(&wal).map(|it| it.len()).unwrap_or(0));
+        }
+        let frame = 4096 + 24;
+        assert!(
+            largest_wal <= (checkpoint::LIMIT_FRAMES as u64 + 100) * frame,
+            "the WAL grew to {largest_wal} bytes"
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while store.checkpoint_runs().expect("started").0 == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let (background, writer) = store.checkpoint_runs().expect("started");
+        assert!(background > 0 && writer > 0, "background {background}, writer {writer}");
+        drop(store);
+        let reopened = Store::open(&path).expect("reopen");
+        assert_eq!(reopened.request_count().expect("count"), 1500);
+        drop(reopened);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The cached window lookup is prepared once, however its bindings change (without the
+    /// query planner stability guarantee SQLite prepared it again at every run).
+    #[test]
+    fn the_window_lookup_is_not_prepared_again_at_each_run() {
+        let mut store = in_memory();
+        {
+            let tx = store.transaction().expect("transaction");
+            let id = tx.insert_request(&request("a", 1, 10), 0).expect("insert");
+            tx.insert_request_sessions(id, "t", &["s".to_owned()]).expect("sessions");
+            tx.commit().expect("commit");
+        }
+        for (n, session) in ["s", "other", "s", "third"].iter().enumerate() {
+            let found = store.window_candidates("t", &[(*session).to_owned()], n as u64, 256 - n, 2_000).expect("window");
+            assert_eq!(found.len(), usize::from(*session == "s"));
+        }
+        let stmt = store.conn.prepare_cached(WINDOW_CANDIDATES).expect("cached");
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
+
+    /// The row ids and the `records` count of a request, in `seq` order.
+    fn row_ids(tx: &StoreTx<'_>, request_id: i64) -> (Vec<i64>, i64) {
+        let mut stmt = tx.tx.prepare("SELECT id FROM records WHERE request_id = ?1 ORDER BY seq").expect("prepare");
+        let ids = stmt.query_map([request_id], |row| row.get(0)).expect("query").collect::<Result<Vec<i64>, _>>().expect("ids");
+        let count = tx.tx.query_row("SELECT records FROM requests WHERE id = ?1", [request_id], |row| row.get(0)).expect("count");
+        (ids, count)
+    }
+
+    /// A revision rewrites the rows that changed, in place; the others keep their row; rows
+    /// are added or removed at the end when the count changes, and the request's count follows.
+    #[test]
+    fn a_revision_rewrites_only_the_records_that_changed() {
+        let mut store = in_memory();
+        let tx = store.transaction().expect("transaction");
+        let id = tx.insert_request(&request("sha", 3, 1), 3).expect("insert");
+        let other = tx.insert_request(&request("other", 1, 2), 1).expect("insert");
+        let first = vec![record("{\"a\":1}"), record("{\"b\":2}"), record("{\"c\":3}")];
+        tx.insert_records(id, "t", &first).expect("records");
+        tx.insert_records(other, "t", &[record("{\"z\":0}")]).expect("records");
+        let (ids, _) = row_ids(&tx, id);
+        let mut revised = first.clone();
+        revised[1] = record("{\"b\":20}");
+        revised[1].session_id = Some("s2".to_owned());
+        assert!(tx.replace_records(id, "t", &revised).expect("replace"));
+        assert_eq!(tx.stored_records(id).expect("read"), revised);
+        assert_eq!(row_ids(&tx, id), (ids.clone(), 3), "rewritten in place");
+        let mut more = revised.clone();
+        more.push(record("{\"d\":4}"));
+        assert!(tx.replace_records(id, "t", &more).expect("replace"));
+        assert_eq!(tx.stored_records(id).expect("read"), more);
+        let (more_ids, count) = row_ids(&tx, id);
+        assert_eq!((&more_ids[..3], count), (&ids[..], 4), "one row added at the end");
+        let fewer = vec![record("{\"a\":1}")];
+        assert!(tx.replace_records(id, "t", &fewer).expect("replace"));
+        assert_eq!(tx.stored_records(id).expect("read"), fewer);
+        assert_eq!(row_ids(&tx, id), (vec![ids[0]], 1));
+        assert_eq!(tx.stored_records(other).expect("read"), vec![record("{\"z\":0}")], "another request's rows untouched");
+        let none: Vec<NewRecord> = Vec::new();
+        assert!(tx.replace_records(id, "t", &none).expect("replace"));
+        assert_eq!(row_ids(&tx, id), (Vec::new(), 0));
     }
 }
