@@ -308,14 +308,16 @@ impl Scrubber {
 }
 
 impl Scrubber {
+    /// Text no pattern can match, told without a scan: shorter than any match, or made only of
+    /// hex digits and dashes (ids and UUIDs are a good share of what is scanned, and every
+    /// required literal has a byte outside that alphabet; a unit test checks it).
+    fn cannot_match_by_shape(&self, text: &str) -> bool {
+        text.len() < self.shortest_match || is_hex_or_dash(text)
+    }
+
     /// False only when no pattern can match `text` (see [`REQUIRED_LITERALS`]).
     fn may_match(&self, text: &str) -> bool {
-        if text.len() < self.shortest_match {
-            return false;
-        }
-        // Ids and UUIDs (hex digits and dashes) are a good share of what is scanned, and every
-        // required literal has a byte outside that alphabet (a unit test checks it).
-        if is_hex_or_dash(text) {
+        if self.cannot_match_by_shape(text) {
             return false;
         }
         match &self.literals {
@@ -404,7 +406,7 @@ impl ScrubMemo {
     pub fn scrub_text<'a>(&mut self, text: &'a str, remember: bool, found: &mut SecretCounts) -> Cow<'a, str> {
         let Some(scrubber) = SCRUBBER.as_ref() else { return scrub_text(text, found) };
         // Text `scrub_text` would not scan (too short, ids) needs no lookup and is not kept.
-        if text.len() < scrubber.shortest_match || is_hex_or_dash(text) || self.clean.contains(text) {
+        if scrubber.cannot_match_by_shape(text) || self.clean.contains(text) {
             return Cow::Borrowed(text);
         }
         let res = scrub_text(text, found);

@@ -90,12 +90,9 @@ impl ModelRequestLog {
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("codetel-{name}-test-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        Self {
-            dir,
-            counter: AtomicUsize::new(0),
-            answers: Mutex::new(Vec::new()),
-            owns_dir: true,
-        }
+        let mut log = Self::new(dir);
+        log.owns_dir = true;
+        log
     }
 
     /// Records one request and how it was answered. Logging failures are reported, not fatal:
