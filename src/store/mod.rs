@@ -388,15 +388,17 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
             return Err(self.error(rusqlite::Error::InvalidQuery));
         }
-        // 32 MiB of page cache (SQLite's default is 2 MiB): with less, every merge window
-        // re-reads its raw bodies from the kernel and a request's inserts spill pages before
-        // the commit; profiled under `cargo xtask load`, that was most of the time per request.
+        // 8 MiB of page cache (SQLite's default is 2 MiB): a group commit's dirty pages stay in
+        // memory until the commit. More bought nothing measurable once checkpoints moved off the
+        // commit: under `cargo xtask load` (BENCHMARKS.md, load run 10) 32 MiB and 16 MiB gave the
+        // same records/s as 8 MiB and only added their size to the collector's memory (merge
+        // windows reach back further than any of these caches hold; the kernel's cache serves them).
         // `temp_store = MEMORY`: each request is written in a savepoint, whose undo copies of
         // pages (the statement journal) otherwise spill to a temporary file past 64 KiB, a
         // file write per request seen in the profile; they are freed when the savepoint ends.
         self.conn
             .execute_batch(
-                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;",
             )
             .map_err(|cause| self.error(cause))
     }
