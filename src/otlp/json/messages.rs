@@ -749,7 +749,7 @@ impl MetricMessage {
     ) -> Result<(), A::Error> {
         let problems_before = tracker.count();
         // Unreadable data loses all its points: report it as (at least) one rejected item.
-        match read_field(map, tracker, name, &Object::<M>::ITEM)? {
+        match read_field(map, tracker, name, &Object::<M>::ITEMS_FIELD)? {
             Some(data) => {
                 if let Some(earlier) = self.data.replace(data) {
                     tracker.report(

@@ -590,19 +590,27 @@ pub(super) trait Message: Sized {
     fn finish(self, tracker: &mut ProblemTracker) -> Self::Out;
 }
 
-/// Reads a JSON object as message `M`. `null` means absent (None, no problem); any other
-/// non-object is reported and gives None. `rejects` is how many accountable items a
-/// non-object stands for (1 for an item, 0 for a plain sub-message).
+/// Reads a JSON object as message `M`. `null` means absent (None); any other non-object is
+/// reported and gives None. `rejects` is how many accountable items a non-object stands for
+/// (1 for an item, 0 for a plain sub-message).
 pub(super) struct Object<M> {
     rejects: usize,
+    /// Whether a `null` is reported (as leaving nothing out): a list element, where the
+    /// sender put something in the place of an item or envelope; a field that is `null` is
+    /// only absent.
+    null_reported: bool,
     message: PhantomData<fn() -> M>,
 }
 
 impl<M> Object<M> {
     /// A sub-message: when unreadable, only the field is lost.
-    pub(super) const FIELD: Object<M> = Object { rejects: 0, message: PhantomData };
-    /// An accountable item or envelope: when unreadable, (at least) one item is lost.
-    pub(super) const ITEM: Object<M> = Object { rejects: 1, message: PhantomData };
+    pub(super) const FIELD: Object<M> = Object { rejects: 0, null_reported: false, message: PhantomData };
+    /// A list element that is an accountable item or envelope: when unreadable, (at least)
+    /// one item is lost; `null` in its place is reported, rejecting nothing (it holds no data).
+    pub(super) const ITEM: Object<M> = Object { rejects: 1, null_reported: true, message: PhantomData };
+    /// A field holding items (a metric's data): when unreadable, (at least) one item is
+    /// lost; `null` is absent, as for any field.
+    pub(super) const ITEMS_FIELD: Object<M> = Object { rejects: 1, null_reported: false, message: PhantomData };
 }
 
 impl<M: Message> Reader for Object<M> {
@@ -616,6 +624,7 @@ impl<M: Message> Reader for Object<M> {
         de.deserialize_any(ObjectVisitor::<M> {
             tracker,
             rejects: self.rejects,
+            null_reported: self.null_reported,
             message: PhantomData,
         })
     }
@@ -624,6 +633,7 @@ impl<M: Message> Reader for Object<M> {
 struct ObjectVisitor<'t, M> {
     tracker: &'t mut ProblemTracker,
     rejects: usize,
+    null_reported: bool,
     message: PhantomData<fn() -> M>,
 }
 
@@ -634,6 +644,13 @@ impl<M: Message> ObjectVisitor<'_, M> {
             format!("expected {} object, found {}; {outcome}", M::WHAT, found.describe()),
             self.rejects,
         );
+        None
+    }
+
+    fn null(self) -> Option<M::Out> {
+        if self.null_reported {
+            self.tracker.report(format!("expected {} object, found null; nothing to read, left out", M::WHAT), 0);
+        }
         None
     }
 }
@@ -659,11 +676,11 @@ impl<'de, M: Message> Visitor<'de> for ObjectVisitor<'_, M> {
     }
 
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(self.null())
     }
 
     fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
+        Ok(self.null())
     }
 
     fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {

@@ -318,14 +318,27 @@ fn cases() -> Vec<Case> {
             assert_eq!(&values[1..], [f64::INFINITY, f64::NEG_INFINITY, 3.0, 2.5, -7.0]);
         }),
         ok(
-            "null where an object or list is expected means absent",
+            "null where an object or list is expected means absent; null in a list of items is reported",
             Logs,
             r#"{"resourceLogs":[{"resource":null,"scopeLogs":[{"scope":null,"logRecords":[null,{"attributes":null,
             "body":null,"traceId":null,"timeUnixNano":null,"severityText":null}],"schemaUrl":null}]},
             {"scopeLogs":null},null]}"#
                 .to_owned(),
             1,
-        ),
+        )
+        // The sender put something in the place of a log record and of an envelope: each is
+        // named, and since a null holds no data, nothing is counted as rejected.
+        .problem("resourceLogs[0].scopeLogs[0].logRecords[0]", "", 0)
+        .problem("resourceLogs[2]", "", 0),
+        ok("a null span is reported", Traces, spans(r#"null,{"name":"s"}"#), 1)
+            .problem("resourceSpans[0].scopeSpans[0].spans[0]", "", 0),
+        ok("a null data point is reported", Metrics, metrics(r#"{"name":"m","gauge":{"dataPoints":[null,{"asInt":"1"}]}}"#), 1)
+            .problem("resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0]", "", 0),
+        // As if the field were absent (the next case): a field that is null is not a list
+        // element; either way the metric has no points and counts as one rejected item.
+        ok("a null metric data field is absent", Metrics, metrics(r#"{"name":"m","sum":null}"#), 0)
+            .problem(METRIC0, "", 1),
+        ok("a metric without a data field", Metrics, metrics(r#"{"name":"m"}"#), 0).problem(METRIC0, "", 1),
         ok(
             "null inside AnyValue: variant null is empty, array element null keeps its slot",
             Logs,
