@@ -198,7 +198,7 @@ fn run_normalize(args: NormalizeArgs) -> anyhow::Result<()> {
             let location = finding
                 .location
                 .as_ref()
-                .map(|it| format!(" {}/{} {} {}", capture, it.file, it.locator, it.field))
+                .map(|it| format!(" {} {} {}", finding_path(capture, &it.file), it.locator, it.field))
                 .unwrap_or_else(|| format!(" {capture}"));
             eprintln!(
                 "{:?} {} [{}]{}: {}",
@@ -217,6 +217,23 @@ fn run_normalize(args: NormalizeArgs) -> anyhow::Result<()> {
         anyhow::bail!("accounting does not balance: {:?}", accounting.totals);
     }
     Ok(())
+}
+
+/// Where a finding is, as one path: a capture folder joined with its request file. A file
+/// given on the command line is a capture of its own, named by its path, so it is not named
+/// twice (`dir/a.json`, not `dir/a.json/a.json`); a `.jsonl` line keeps its `:line`.
+fn finding_path(capture: &str, file: &str) -> String {
+    let name = match file.rsplit_once(':') {
+        Some((name, line)) if !line.is_empty() && line.bytes().all(|it| it.is_ascii_digit()) => name,
+        _ => file,
+    };
+    if file.is_empty() {
+        return capture.to_owned();
+    }
+    if std::path::Path::new(capture).file_name().is_some_and(|it| it.to_string_lossy() == name) {
+        return format!("{capture}{}", &file[name.len()..]);
+    }
+    format!("{capture}/{file}")
 }
 
 fn write_table(out: &mut impl Write, records: &[CanonicalRecord]) -> anyhow::Result<()> {

@@ -237,8 +237,12 @@ pub fn read_body(path: &Path, body_name: &BodyName) -> Result<RawBody, LoadError
 fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, LoadError> {
     let RawBody { signal, bytes, gzip } = read_body(path, &body_name)?;
     // The file's buffer becomes the decoded model's: its strings are slices of it, no copy.
-    let decoded = otlp::decode_shared(signal, body_name.encoding, bytes::Bytes::from(bytes))
-        .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?;
+    let decoded = otlp::decode_shared(signal, body_name.encoding, bytes::Bytes::from(bytes)).map_err(|cause| {
+        // A body is inflated by its magic number, not its name: say so when the name promised
+        // gzip, or the decode error reads as if the inflated bytes were wrong.
+        let note = if body_name.gzip && !gzip { " (named .gz, but not gzip: read as is)" } else { "" };
+        LoadError::Decode { path: format!("{}{note}", path.display()), cause }
+    })?;
     Ok(Request { file: name, signal, encoding: body_name.encoding, gzip: gzip || body_name.gzip, decoded })
 }
 

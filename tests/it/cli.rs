@@ -133,3 +133,48 @@ fn a_file_exporter_jsonl_normalizes_like_its_capture() {
     assert_eq!(summary(&from_jsonl)["inputs"], summary(&from_capture)["inputs"]);
     assert_eq!(summary(&from_jsonl)["records_by_kind"], summary(&from_capture)["records_by_kind"]);
 }
+
+/// Findings name each input once: a file given alone by its path, a `.jsonl` line by its path
+/// and line, a capture folder's request by folder and file. A `.gz` name on a body that is
+/// not gzip is said in the error, since the bytes are read as they are.
+#[test]
+fn findings_and_errors_name_the_input_once() {
+    let dir = tempdir("finding_paths");
+    let body: serde_json::Value = serde_json::from_str(
+        r#"{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"claude-code"}}]},
+        "scopeLogs":[{"scope":{"name":"com.anthropic.claude_code.events"},"logRecords":[{"traceId":"ABC",
+        "attributes":[{"key":"event.name","value":{"stringValue":"user_prompt"}}]}]}]}]}"#,
+    )
+    .expect("body");
+    let single = dir.join("0001-logs.json");
+    std::fs::write(&single, body.to_string()).expect("write");
+    let out = codetel(&["normalize", single.to_str().unwrap_or_default()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let expected = format!("{} resourceLogs[0].scopeLogs[0].logRecords[0] traceId", single.display());
+    assert!(stderr.contains(&expected), "expected `{expected}` in {stderr}");
+    assert!(!stderr.contains("0001-logs.json/0001-logs.json"), "{stderr}");
+
+    let jsonl = dir.join("export.jsonl");
+    std::fs::write(&jsonl, format!("{body}\n{body}\n")).expect("write");
+    let out = codetel(&["normalize", jsonl.to_str().unwrap_or_default()]);
+    let stderr = text(&out.stderr);
+    for line in [1, 2] {
+        let expected = format!("{}:{line} resourceLogs[0]", jsonl.display());
+        assert!(stderr.contains(&expected), "expected `{expected}` in {stderr}");
+    }
+
+    let capture = dir.join("capture");
+    std::fs::create_dir_all(&capture).expect("mkdir");
+    std::fs::write(capture.join("0001-logs.json"), body.to_string()).expect("write");
+    let out = codetel(&["normalize", capture.to_str().unwrap_or_default()]);
+    let expected = format!("{}/0001-logs.json resourceLogs[0]", capture.display());
+    assert!(text(&out.stderr).contains(&expected), "expected `{expected}` in {}", text(&out.stderr));
+
+    let not_gzip = dir.join("0002-logs.json.gz");
+    std::fs::write(&not_gzip, b"plain text").expect("write");
+    let out = codetel(&["normalize", not_gzip.to_str().unwrap_or_default()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("0002-logs.json.gz (named .gz, but not gzip: read as is)") && stderr.contains("line 1"), "{stderr}");
+}
