@@ -675,6 +675,16 @@ fn privacy_findings(vendor: &'static str, report: &privacy::PrivacyReport, findi
             format!("attribute `{key}` is not in the schema; treated as content and removed from {n} record(s)"),
         ).for_vendor(vendor));
     }
+    if report.vendor_keys_withheld > 0 {
+        findings.push(Finding::new(
+            "vendor_key_withheld",
+            Level::Information,
+            format!(
+                "{} vendor attribute key(s) read as text, not names (spaces, quotes or other punctuation, or over 128 characters): renamed `withheld_key.<n>`",
+                report.vendor_keys_withheld
+            ),
+        ).for_vendor(vendor));
+    }
     for (kind, n) in &report.secrets_scrubbed {
         findings.push(Finding::new(
             "secret_scrubbed",

@@ -49,6 +49,9 @@ pub struct PrivacyReport {
     pub vendor_attributes_removed: BTreeMap<String, usize>,
     /// Secrets replaced by `[REDACTED:<kind>]` in what was kept, by kind.
     pub secrets_scrubbed: SecretCounts,
+    /// Vendor attribute keys that read as text rather than names, withheld (`metadata_only`;
+    /// see [`looks_like_a_name`]).
+    pub vendor_keys_withheld: usize,
 }
 
 impl PrivacyReport {
@@ -61,6 +64,7 @@ impl PrivacyReport {
         add_counts(&mut self.vendor_attributes_reduced, other.vendor_attributes_reduced);
         add_counts(&mut self.vendor_attributes_removed, other.vendor_attributes_removed);
         add_counts(&mut self.secrets_scrubbed, other.secrets_scrubbed);
+        self.vendor_keys_withheld += other.vendor_keys_withheld;
     }
 
     /// How many vendor attribute values were reduced to type and length, over all keys.
@@ -153,17 +157,37 @@ fn filter_canonical(mode: CaptureMode, record: &mut CanonicalRecord, report: &mu
     });
 }
 
+/// Whether a vendor attribute key reads as a name (`gen_ai.request.model`,
+/// `resource.host.name`, `http.response.header.x-request-id`) rather than as text: letters,
+/// digits and `_ . - / @ : [ ] # $ +`, at most 128 characters. Every key the real CLIs of
+/// the corpus send does; a key with spaces, quotes or other punctuation is text put in the
+/// place of a name, which may be content.
+pub fn looks_like_a_name(key: &str) -> bool {
+    key.len() <= 128 && key.chars().all(|it| it.is_alphanumeric() || "_.-/@:[]#$+".contains(it))
+}
+
 fn filter_vendor(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport, memo: &mut ScrubMemo) {
     // The key survives in every mode but `minimal` (and in the report), so it is scrubbed
-    // first. Keys almost never hold a secret: the map is rebuilt only when one does.
+    // first. Keys almost never hold a secret: the map is rebuilt only when one does. In
+    // `metadata_only` a key that is text, not a name, is withheld whole: it is renamed
+    // `withheld_key.<n>` (n counting such keys of the record in key order), since scrubbing
+    // removes secrets, not prompts or paths.
+    let mut withheld = 0usize;
     let scrubbed_keys: Vec<Option<String>> = record
         .vendor_attributes
         .keys()
-        .map(|key| match memo.scrub_text(key, true, &mut report.secrets_scrubbed) {
-            std::borrow::Cow::Owned(scrubbed) => Some(scrubbed),
-            std::borrow::Cow::Borrowed(_) => None,
+        .map(|key| {
+            if mode == CaptureMode::MetadataOnly && !looks_like_a_name(key) {
+                withheld += 1;
+                return Some(format!("withheld_key.{withheld}"));
+            }
+            match memo.scrub_text(key, true, &mut report.secrets_scrubbed) {
+                std::borrow::Cow::Owned(scrubbed) => Some(scrubbed),
+                std::borrow::Cow::Borrowed(_) => None,
+            }
         })
         .collect();
+    report.vendor_keys_withheld += withheld;
     if scrubbed_keys.iter().any(Option::is_some) {
         let vendor_attributes = std::mem::take(&mut record.vendor_attributes);
         for ((key, value), scrubbed) in vendor_attributes.into_iter().zip(scrubbed_keys) {

@@ -193,6 +193,9 @@ fn mutants() -> Vec<Mutant> {
         Mutant { rule: "CA-PRIV-003", capture: BASH, before: keep, after: |run| {
             let _ = first(run, CaptureMode::MetadataOnly, RecordKind::ToolCall).vendor_attributes.insert("free_text".to_owned(), Value::Str("some text".to_owned()));
         }},
+        Mutant { rule: "CA-PRIV-003", capture: BASH, before: keep, after: |run| {
+            let _ = first(run, CaptureMode::MetadataOnly, RecordKind::ToolCall).vendor_attributes.insert("rm -rf build".to_owned(), Value::Int(1));
+        }},
         Mutant { rule: "CA-PRIV-004", capture: BASH, before: |capture| {
             capture.manifest.as_mut().expect("manifest").canaries.push(PLANTED_CANARY.to_owned());
         }, after: |run| {

@@ -672,3 +672,44 @@ fn the_same_input_always_gives_the_same_output() {
 // ------------------------------------------------------------------------------------------------
 // Throughput (run by hand: `cargo test --release --test it -- --ignored --nocapture throughput`)
 // ------------------------------------------------------------------------------------------------
+
+/// A vendor attribute key is kept as a name in `metadata_only`, but a key that reads as text
+/// (a prompt, a command, a path with spaces) is withheld whole: scrubbing only removes
+/// secrets. `full` keeps it (scrubbed), `minimal` drops every vendor attribute anyway.
+#[test]
+fn metadata_only_withholds_vendor_keys_that_read_as_text() {
+    let text_key = "cat /home/me/notes CANARY-key-1.txt";
+    let long_key = format!("k{}", "x".repeat(128));
+    let vendor: BTreeMap<String, Value> = [
+        ("gen_ai.request.model".to_owned(), Value::Str("m".to_owned())),
+        ("resource.http.response.header.x-request-id".to_owned(), Value::Int(1)),
+        (text_key.to_owned(), Value::Int(2)),
+        ("\"quoted\"".to_owned(), Value::Str("v".to_owned())),
+        (long_key.clone(), Value::Bool(true)),
+    ]
+    .into_iter()
+    .collect();
+    let mut record = record(BTreeMap::new(), vendor.clone());
+    let report = privacy::apply(CaptureMode::MetadataOnly, &mut record);
+    let keys: Vec<&str> = record.vendor_attributes.keys().map(String::as_str).collect();
+    // In key order: `"quoted"`, then the command, then the long key are withheld 1, 2 and 3.
+    assert_eq!(
+        keys,
+        ["gen_ai.request.model", "resource.http.response.header.x-request-id", "withheld_key.1", "withheld_key.2", "withheld_key.3"]
+    );
+    assert_eq!(record.vendor_attributes["withheld_key.2"], Value::Int(2), "the value is treated as any other");
+    assert_eq!(record.vendor_attributes["withheld_key.1"], Value::Redacted(Redacted { redacted: "stringValue", length: 1 }));
+    assert_eq!(report.vendor_keys_withheld, 3);
+    assert!(!serde_json::to_string(&record).unwrap_or_default().contains("CANARY"));
+    assert!(!serde_json::to_string(&report.vendor_attributes_reduced).unwrap_or_default().contains("quoted"));
+
+    let mut full = self::record(BTreeMap::new(), vendor);
+    let report = privacy::apply(CaptureMode::Full, &mut full);
+    assert!(full.vendor_attributes.contains_key(text_key) && full.vendor_attributes.contains_key(&long_key));
+    assert_eq!(report.vendor_keys_withheld, 0);
+
+    assert!(privacy::looks_like_a_name("claude_code.tool.parameters[0]"));
+    assert!(privacy::looks_like_a_name("ユーザー.名前"), "letters of any script are a name");
+    assert!(!privacy::looks_like_a_name("a b"));
+    assert!(!privacy::looks_like_a_name("a=b"));
+}

@@ -43,7 +43,7 @@ pub static RULES: &[Rule] = &[
     rule("CA-SCHEMA-010", Improvement, "records made from an input item carry a time", Check::Capture(schema::item_records_have_time)),
     rule("CA-PRIV-001", Violation, "metadata_only and minimal output carry no content-class key", Check::Capture(privacy::no_content_keys)),
     rule("CA-PRIV-002", Violation, "minimal output carries no identity-class key and no vendor attribute", Check::Capture(privacy::minimal_is_minimal)),
-    rule("CA-PRIV-003", Violation, "metadata_only keeps vendor attribute text only for keys the adapter declared metadata", Check::Capture(privacy::vendor_text_reduced)),
+    rule("CA-PRIV-003", Violation, "metadata_only keeps vendor attribute text only for keys the adapter declared metadata, and no key that reads as text", Check::Capture(privacy::vendor_text_reduced)),
     rule("CA-PRIV-004", Violation, "no planted canary survives metadata_only or minimal, nor any finding, in any signal", Check::Capture(privacy::no_canary)),
     rule("CA-PRIV-005", Violation, "no secret survives in any capture mode, full included", Check::Capture(privacy::no_secrets)),
     rule("CA-PRIV-006", Violation, "every record is stamped with the capture mode it was produced under", Check::Capture(privacy::mode_stamped)),

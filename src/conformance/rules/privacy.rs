@@ -67,6 +67,14 @@ pub(super) fn vendor_text_reduced(run: &CaptureRun<'_>) -> Vec<Observation> {
     for (_, output) in outputs_in(run, &[CaptureMode::MetadataOnly]) {
         for record in &output.records {
             for (key, value) in &record.vendor_attributes {
+                if !crate::privacy::looks_like_a_name(key) {
+                    // The key itself is the text: the observation does not quote it.
+                    res.push(about(
+                        record,
+                        "(a key that reads as text)",
+                        format!("`{}` keeps a vendor attribute key that reads as text in metadata_only", describe(record)),
+                    ));
+                }
                 let declared_scalar = record.vendor_metadata.contains(key) && matches!(value, Value::Str(_));
                 if !shows_no_text(value) && !declared_scalar {
                     res.push(about(
