@@ -163,7 +163,29 @@ fn filter_canonical(mode: CaptureMode, record: &mut CanonicalRecord, report: &mu
 /// the corpus send does; a key with spaces, quotes or other punctuation is text put in the
 /// place of a name, which may be content.
 pub fn looks_like_a_name(key: &str) -> bool {
-    key.len() <= 128 && key.chars().all(|it| it.is_alphanumeric() || "_.-/@:[]#$+".contains(it))
+    const PUNCTUATION: &[u8] = b"_.-/@:[]#$+";
+    // Which ASCII bytes a name may hold, as a table: this runs for each vendor key of each
+    // record, and every vendor key seen is ASCII; other text goes through `chars`.
+    const NAME_BYTE: [bool; 128] = {
+        let mut table = [false; 128];
+        let mut byte = 0;
+        while byte < 128 {
+            let it = byte as u8;
+            table[byte] = it.is_ascii_alphanumeric();
+            byte += 1;
+        }
+        let mut index = 0;
+        while index < PUNCTUATION.len() {
+            table[PUNCTUATION[index] as usize] = true;
+            index += 1;
+        }
+        table
+    };
+    key.len() <= 128
+        && (key.bytes().all(|it| it < 128 && NAME_BYTE[usize::from(it)])
+            || key.chars().all(|it| {
+                it.is_alphanumeric() || (it.is_ascii() && PUNCTUATION.contains(&(it as u8)))
+            }))
 }
 
 fn filter_vendor(mode: CaptureMode, record: &mut CanonicalRecord, report: &mut PrivacyReport, memo: &mut ScrubMemo) {
