@@ -70,7 +70,16 @@ secret_kinds! {
     OpenaiApiKey => "openai_api_key",
     /// A GitHub token (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`).
     GithubToken => "github_token",
-    /// An AWS access key id (`AKIA…`/`ASIA…` + 16 uppercase letters or digits).
+    /// A GitLab token (`glpat-` personal, `gldt-` deploy, `glptt-` trigger, `glrt-` runner).
+    GitlabToken => "gitlab_token",
+    /// A Stripe secret or restricted key (`sk_live_`, `sk_test_`, `rk_live_`, `rk_test_`) or
+    /// webhook signing secret (`whsec_`); publishable `pk_` keys are public by design.
+    StripeKey => "stripe_key",
+    /// An npm access token (`npm_` + 36 letters and digits).
+    NpmToken => "npm_token",
+    /// A Hugging Face access token (`hf_` + 34 letters).
+    HuggingFaceToken => "huggingface_token",
+    /// An AWS access key id (`AKIA…`/`ASIA…` + 16 or more uppercase letters or digits).
     AwsAccessKeyId => "aws_access_key_id",
     /// The value of an `aws_secret_access_key` (or `SecretAccessKey`) assignment.
     AwsSecretAccessKey => "aws_secret_access_key",
@@ -150,7 +159,15 @@ fn pattern_specs() -> Vec<PatternSpec> {
             r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
             always,
         ),
-        spec(SecretKind::AwsAccessKeyId, r"(?-u:\b)(?:AKIA|ASIA)[A-Z0-9]{16}(?-u:\b)", always),
+        // No word boundary in front of the GitLab and Stripe prefixes, as for Anthropic's: they
+        // are distinctive, and `KEY_sk_live_…` is still a key.
+        spec(SecretKind::GitlabToken, r"gl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}", always),
+        spec(SecretKind::StripeKey, r"(?:(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[0-9A-Za-z]{24,})", always),
+        spec(SecretKind::NpmToken, r"(?-u:\b)npm_[A-Za-z0-9]{36}(?-u:\b)", always),
+        spec(SecretKind::HuggingFaceToken, r"(?-u:\b)hf_[A-Za-z]{34}(?-u:\b)", always),
+        // Real ids have exactly 16 characters after the prefix; longer runs are taken too, since
+        // redacting an all-capitals `AKIA…` word costs nothing and a mangled key is still a key.
+        spec(SecretKind::AwsAccessKeyId, r"(?-u:\b)(?:AKIA|ASIA)[A-Z0-9]{16,}(?-u:\b)", always),
         spec(
             SecretKind::AwsSecretAccessKey,
             // No boundary before the name: `MY_AWS_SECRET_ACCESS_KEY=` counts too.
@@ -241,9 +258,20 @@ struct Scrubber {
 /// Unicode case folding lets `ſ` (U+017F) match `s` and the Kelvin sign match `k`.
 /// The test helper of this module checks, for every text the tests scrub, that whatever a
 /// pattern matches passes these literals.
-const REQUIRED_LITERALS: [&str; 31] = [
+const REQUIRED_LITERALS: [&str; 42] = [
     "-----begin",
     "sk-",
+    "glpat-",
+    "gldt-",
+    "glptt-",
+    "glrt-",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "rk_test_",
+    "whsec_",
+    "npm_",
+    "hf_",
     "ghp_",
     "gho_",
     "ghu_",
@@ -574,6 +602,11 @@ mod tests {
             "sk-proj-abcdefghijKLMNOP0123456789",
             "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
             "github_pat_11ABCDEFG0123456789_abcdefghijk",
+            "glpat-Ab12Cd34Ef56Gh78Ij90",
+            "sk_live_51Ab12Cd34Ef56Gh78Ij90",
+            "whsec_Ab12Cd34Ef56Gh78Ij90Kl12",
+            "npm_Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78",
+            "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
             "AKIAIOSFODNN7EXAMPLE",
             "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY0000",
             "AIzaSyA1234567890abcdefghijklmnopqrstuv",

@@ -70,8 +70,25 @@ fn positive_cases() -> Vec<Case> {
             "git clone https://[REDACTED:github_token]@github.com/o/r",
             &[(GithubToken, 1)],
         ),
+        positive(
+            "GITLAB=glpat-Ab12Cd34Ef56Gh78Ij90 and gldt-Ab12Cd34Ef56Gh78Ij90Kl",
+            "GITLAB=[REDACTED:gitlab_token] and [REDACTED:gitlab_token]",
+            &[(GitlabToken, 2)],
+        ),
+        positive(
+            "STRIPE_KEY_sk_live_51Ab12Cd34Ef56Gh78Ij90 rk_test_Ab12Cd34Ef56Gh78 whsec_Ab12Cd34Ef56Gh78Ij90Kl12",
+            "STRIPE_KEY_[REDACTED:stripe_key] [REDACTED:stripe_key] [REDACTED:stripe_key]",
+            &[(StripeKey, 3)],
+        ),
+        positive(
+            "//registry.npmjs.org/:_authToken npm_Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78",
+            "//registry.npmjs.org/:_authToken [REDACTED:npm_token]",
+            &[(NpmToken, 1)],
+        ),
+        positive("HF hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh.", "HF [REDACTED:huggingface_token].", &[(HuggingFaceToken, 1)]),
         positive(format!("id={AWS_ACCESS_KEY_ID}."), "id=[REDACTED:aws_access_key_id].", &[(AwsAccessKeyId, 1)]),
         positive("ASIAY34FZKBOKMUTVV7A", "[REDACTED:aws_access_key_id]", &[(AwsAccessKeyId, 1)]),
+        positive("key AKIAMARMOSETPROBE7Q2X.", "key [REDACTED:aws_access_key_id].", &[(AwsAccessKeyId, 1)]),
         positive(
             format!("[default]\naws_secret_access_key = {AWS_SECRET}\n"),
             "[default]\naws_secret_access_key = [REDACTED:aws_secret_access_key]\n",
@@ -258,6 +275,11 @@ fn negative_cases() -> Vec<Case> {
         "sk-my-feature-branch-name-here",
         "eyJhbGciOiJIUzI1NiJ9",
         "AIzaShort",
+        "glpat-short",
+        "pk_live_51Ab12Cd34Ef56Gh78Ij90",
+        "sk_live_short",
+        "npm_install_dependencies",
+        "hf_hub_download",
     ]
     .into_iter()
     .map(negative)
