@@ -223,13 +223,13 @@ fn run_normalize(args: NormalizeArgs) -> anyhow::Result<()> {
 /// given on the command line is a capture of its own, named by its path, so it is not named
 /// twice (`dir/a.json`, not `dir/a.json/a.json`); a `.jsonl` line keeps its `:line`.
 fn finding_path(capture: &str, file: &str) -> String {
+    if file.is_empty() {
+        return capture.to_owned();
+    }
     let name = match file.rsplit_once(':') {
         Some((name, line)) if !line.is_empty() && line.bytes().all(|it| it.is_ascii_digit()) => name,
         _ => file,
     };
-    if file.is_empty() {
-        return capture.to_owned();
-    }
     if std::path::Path::new(capture).file_name().is_some_and(|it| it.to_string_lossy() == name) {
         return format!("{capture}{}", &file[name.len()..]);
     }

@@ -206,6 +206,17 @@ fn read_inflated(path: &Path) -> Result<(Vec<u8>, bool), LoadError> {
     Ok((inflated, true))
 }
 
+/// What a decode error adds to the file's path: a file is inflated by its magic number, not
+/// its name, so when the name promised gzip and the bytes were not, the error says so (or it
+/// reads as if inflated bytes were wrong).
+fn not_gzip_note(path: &Path, gzip: bool) -> &'static str {
+    if !gzip && path.extension().is_some_and(|it| it == "gz") {
+        " (named .gz, but not gzip: read as is)"
+    } else {
+        ""
+    }
+}
+
 /// A body file's bytes, inflated, and its signal.
 pub struct RawBody {
     /// The signal, from the name or (JSON) from the body.
@@ -222,8 +233,10 @@ pub fn read_body(path: &Path, body_name: &BodyName) -> Result<RawBody, LoadError
     let (bytes, gzip) = read_inflated(path)?;
     let signal = match (body_name.signal, body_name.encoding) {
         (Some(signal), _) => signal,
-        (None, Encoding::Json) => otlp::json::detect_signal(&bytes)
-            .map_err(|cause| LoadError::Decode { path: path.display().to_string(), cause })?,
+        (None, Encoding::Json) => otlp::json::detect_signal(&bytes).map_err(|cause| LoadError::Decode {
+            path: format!("{}{}", path.display(), not_gzip_note(path, gzip)),
+            cause,
+        })?,
         (None, Encoding::Protobuf) => {
             return Err(LoadError::Unrecognized {
                 path: path.to_owned(),
@@ -238,10 +251,7 @@ fn load_body(path: &Path, name: String, body_name: BodyName) -> Result<Request, 
     let RawBody { signal, bytes, gzip } = read_body(path, &body_name)?;
     // The file's buffer becomes the decoded model's: its strings are slices of it, no copy.
     let decoded = otlp::decode_shared(signal, body_name.encoding, bytes::Bytes::from(bytes)).map_err(|cause| {
-        // A body is inflated by its magic number, not its name: say so when the name promised
-        // gzip, or the decode error reads as if the inflated bytes were wrong.
-        let note = if body_name.gzip && !gzip { " (named .gz, but not gzip: read as is)" } else { "" };
-        LoadError::Decode { path: format!("{}{note}", path.display()), cause }
+        LoadError::Decode { path: format!("{}{}", path.display(), not_gzip_note(path, gzip)), cause }
     })?;
     Ok(Request { file: name, signal, encoding: body_name.encoding, gzip: gzip || body_name.gzip, decoded })
 }
@@ -250,7 +260,10 @@ fn load_jsonl(path: &Path, name: &str) -> Result<Vec<Request>, LoadError> {
     let (bytes, gzip) = read_inflated(path)?;
     let mut requests = Vec::new();
     for (line, res) in otlp::json::decode_lines(&bytes) {
-        let decoded = res.map_err(|cause| LoadError::Decode { path: format!("{}:{line}", path.display()), cause })?;
+        let decoded = res.map_err(|cause| LoadError::Decode {
+            path: format!("{}:{line}{}", path.display(), not_gzip_note(path, gzip)),
+            cause,
+        })?;
         requests.push(Request {
             file: format!("{name}:{line}"),
             signal: decoded.request.signal(),
@@ -325,9 +338,10 @@ impl ItemId {
         // formatting machinery (and the growth of its output) showed in profiles.
         let ItemId { resource: r, scope: s, item: i, point: p, .. } = *self;
         let mut res = String::with_capacity(96);
-        let push = |res: &mut String, text: &str, index: u32| {
+        let mut digits = itoa::Buffer::new();
+        let mut push = |res: &mut String, text: &str, index: u32| {
             res.push_str(text);
-            push_decimal(res, index);
+            res.push_str(digits.format(index));
             res.push(']');
         };
         match signal {
@@ -352,22 +366,6 @@ impl ItemId {
         }
         res
     }
-}
-
-/// Appends `value` in decimal.
-fn push_decimal(out: &mut String, mut value: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    // ASCII digits only.
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// What a command-line path names.

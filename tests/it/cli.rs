@@ -177,4 +177,10 @@ fn findings_and_errors_name_the_input_once() {
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
     assert!(stderr.contains("0002-logs.json.gz (named .gz, but not gzip: read as is)") && stderr.contains("line 1"), "{stderr}");
+    let not_gzip_jsonl = dir.join("export.jsonl.gz");
+    std::fs::write(&not_gzip_jsonl, format!("{body}\nplain text\n")).expect("write");
+    let out = codetel(&["normalize", not_gzip_jsonl.to_str().unwrap_or_default()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("export.jsonl.gz:2 (named .gz, but not gzip: read as is)"), "{stderr}");
 }
