@@ -25,6 +25,10 @@
 //! decoded strings are slices of that buffer. The other variants read the same bytes.
 //!
 //! Run: `cargo bench --bench throughput` (`-- --quick` for a shorter criterion phase).
+//!
+//! Instruction counts, which do not move with the machine's load: `CODETEL_BENCH_ONCE=1` runs
+//! every variant once, without criterion, each in its own function named `once_<variant>`, so
+//! `valgrind --tool=callgrind --toggle-collect='*once_<variant>*'` counts that variant alone.
 
 // `criterion_group!` defines an undocumented public function.
 #![allow(missing_docs)]
@@ -234,9 +238,40 @@ const VARIANTS: [Variant; 7] = [
     ("codetel_normalize_protobuf", Encoding::Protobuf, |input, out| codetel_normalize(input, Encoding::Protobuf, out)),
 ];
 
+/// One call of `run`, in a function of its own name so callgrind can count it alone.
+macro_rules! once_functions {
+    ($($variant:ident),*) => {
+        $(
+            #[inline(never)]
+            fn $variant(run: fn(&BenchInput, &mut Vec<u8>) -> usize, input: &BenchInput, out: &mut Vec<u8>) -> usize {
+                black_box(run(black_box(input), out))
+            }
+        )*
+        /// The once-functions in `VARIANTS` order.
+        const ONCE: [fn(fn(&BenchInput, &mut Vec<u8>) -> usize, &BenchInput, &mut Vec<u8>) -> usize; 7] = [$($variant),*];
+    };
+}
+
+once_functions!(
+    once_serde_json_value,
+    once_opentelemetry_proto_serde,
+    once_codetel_json_decode,
+    once_codetel_protobuf_decode,
+    once_codetel_protobuf_decode_via_prost,
+    once_codetel_normalize_json,
+    once_codetel_normalize_protobuf
+);
+
 fn bench(c: &mut Criterion) {
     let started = Instant::now();
     let input = build_input();
+    if std::env::var_os("CODETEL_BENCH_ONCE").is_some() {
+        let mut out = Vec::with_capacity(1 << 20);
+        for ((name, _, run), once) in VARIANTS.iter().zip(ONCE) {
+            println!("{name}: {}", once(*run, &input, &mut out));
+        }
+        return;
+    }
     println!(
         "input: {} captures ({} distinct bodies repeated; {} JSON bodies left out: opentelemetry-proto cannot decode them), \
          {:.1} MB JSON, {:.1} MB protobuf, {} records; built in {:.1} s",
