@@ -19,6 +19,7 @@
 //! The decoder streams over `serde_json::Deserializer` without building a DOM; see
 //! the private `reader` module for how tolerance is done without one.
 
+mod compact;
 mod messages;
 mod reader;
 
@@ -198,6 +199,17 @@ fn read_envelope(mut body: Bytes, mode: Mode) -> Result<(Envelope, Vec<super::Pr
         Err(error) => return Err(utf8_error(&body, error.valid_up_to())),
     };
     drop(body);
+    if let Some(compacted) = compact::compact(source.text()) {
+        // The compacted text fails wherever the original does, but at other positions: a
+        // failure is reported from the original.
+        if let Ok(read) = parse(TextSource::from(compacted), mode) {
+            return Ok(read);
+        }
+    }
+    parse(source, mode)
+}
+
+fn parse(source: TextSource, mode: Mode) -> Result<(Envelope, Vec<super::Problem>), DecodeError> {
     let mut tracker = ProblemTracker::default();
     tracker.strings = source.clone();
     let mut deserializer = serde_json::Deserializer::from_str(source.text());

@@ -164,6 +164,13 @@ pub(crate) struct TextSource {
     text: ByteString,
 }
 
+impl From<String> for TextSource {
+    /// Text built by the decoder (a compacted body): already UTF-8, taken without a copy.
+    fn from(text: String) -> TextSource {
+        TextSource { text: ByteString::from(text) }
+    }
+}
+
 impl TextSource {
     /// The whole body as a source, or the UTF-8 error (the body is taken, not copied).
     pub(crate) fn new(body: Bytes) -> Result<TextSource, std::str::Utf8Error> {

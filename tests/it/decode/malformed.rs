@@ -519,6 +519,21 @@ fn cases() -> Vec<Case> {
         // ---- Whole-body failures.
         fails("truncated body", Logs, r#"{"resourceLogs":["#, ErrorKind::Json { line: 1 }),
         fails("syntax error on line 3", Logs, "{\n\"resourceLogs\": [\n  {,}\n]}", ErrorKind::Json { line: 3 }),
+        // Indented bodies lose their indentation before parsing (the decoder's compaction);
+        // an error is still reported where it is in the body as sent.
+        fails(
+            "indented body, a raw line break inside a string",
+            Logs,
+            "{\n    \"resourceLogs\": [\n        {\"schemaUrl\": \"a\n        b\"}\n    ]\n}",
+            // serde_json names the position after the line break it refused.
+            ErrorKind::Json { line: 4 },
+        ),
+        fails(
+            "indented body, two numbers split by a line break",
+            Logs,
+            "{\n    \"resourceLogs\": [],\n    \"x\": 1\n    2\n}",
+            ErrorKind::Json { line: 4 },
+        ),
         fails("top level is an array", Logs, "[]", ErrorKind::Json { line: 1 }),
         fails("top level is a string", Metrics, r#""resourceMetrics""#, ErrorKind::Json { line: 1 }),
         fails("top level is null", Traces, "null", ErrorKind::Json { line: 1 }),
