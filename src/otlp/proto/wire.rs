@@ -269,13 +269,17 @@ impl<'a> Reader<'a> {
     }
 
     /// A `repeated fixed64` or `repeated double` field, packed or not.
-    pub(super) fn repeated_fixed64(
+    /// Appended to `list` as `convert` makes them, with room for a packed field's values made
+    /// once.
+    pub(super) fn repeated_fixed64<T>(
         &mut self,
         wire_type: u8,
-        mut push: impl FnMut(u64),
+        list: &mut Vec<T>,
+        convert: impl Fn(u64) -> T,
     ) -> WireResult<()> {
         if wire_type != LENGTH_DELIMITED {
-            return self.fixed64_field(wire_type).map(push);
+            list.push(convert(self.fixed64_field(wire_type)?));
+            return Ok(());
         }
         let at = self.pos;
         let packed = self.bytes_field(wire_type)?;
@@ -283,10 +287,11 @@ impl<'a> Reader<'a> {
         if packed.len() % 8 != 0 {
             return Err(WireError { at, what: WireErrorKind::DelimitedLengthExceeded });
         }
+        list.reserve(packed.len() / 8);
         for chunk in packed.chunks_exact(8) {
             let mut bytes = [0; 8];
             bytes.copy_from_slice(chunk);
-            push(u64::from_le_bytes(bytes));
+            list.push(convert(u64::from_le_bytes(bytes)));
         }
         Ok(())
     }
@@ -312,6 +317,26 @@ impl<'a> Reader<'a> {
             push(packed.varint()?);
         }
         Ok(())
+    }
+
+    /// How many more fields numbered `tag` follow the current one (whose key was just read,
+    /// with `wire_type`) in this window: a capacity hint, so it stops at the first field it
+    /// cannot skip and never fails (the read itself reports the problem).
+    pub(super) fn count_ahead(&self, tag: u32, wire_type: u8) -> usize {
+        let mut probe = Reader { source: self.source, bytes: self.bytes, pos: self.pos, end: self.end };
+        let mut count = 0;
+        // Groups are skipped with a small depth budget: a deep one ends the count early.
+        if probe.skip(wire_type, tag, 4).is_err() {
+            return 0;
+        }
+        while !probe.is_done() {
+            let Ok((found, found_wire_type)) = probe.key() else { break };
+            if probe.skip(found_wire_type, found, 4).is_err() {
+                break;
+            }
+            count += usize::from(found == tag);
+        }
+        count
     }
 
     /// Skips a field this reader does not keep, as prost's `skip_field` does: any wire type,
