@@ -823,6 +823,17 @@ const KNOWN_METRICS: &[&str] = &[
     "codex.multi_agent.wait.duration_ms",
     "codex.plugins.install_elicitation.sent",
     "codex.goal.token_count",
+    // Goal lifecycle (create_goal in `more_tools`; the rest named next to it in the binary).
+    "codex.goal.created",
+    "codex.goal.resumed",
+    "codex.goal.blocked",
+    "codex.goal.usage_limited",
+    "codex.goal.budget_limited",
+    "codex.goal.completed",
+    "codex.goal.duration_s",
+    // Extra context items sent with a turn (`more_tools`: kind, stage, truncated).
+    "codex.additional_context",
+    "codex.additional_context.value_bytes",
     "codex.memories.usage",
 ];
 

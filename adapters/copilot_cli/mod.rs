@@ -69,7 +69,9 @@
 //!   `coding_agent.tool.category` from the tool name (`bash`/`powershell` and their
 //!   `read_`/`write_`/`stop_`/`list_` companions → `shell`, `view` → `read`,
 //!   `edit`/`create`/`apply_patch` → `edit`, `glob`/`grep` → `search`, `web_fetch`/`web_search` →
-//!   `web`, `task`/`read_agent`/`list_agents` → `agent`, a tool with MCP parameters → `mcp`).
+//!   `web`, `task`/`read_agent`/`list_agents` → `agent`, a tool with MCP parameters → `mcp`);
+//!   a call refused by the permission rules (`error.type` `denied`) also gets
+//!   `coding_agent.decision` `reject`, the only trace of that decision.
 //! - Content (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`) goes into content keys:
 //!   `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`,
 //!   `github.copilot.tool.parameters.command` (and `command` read out of the arguments) →
@@ -912,6 +914,11 @@ fn tool_category(name: &str) -> &'static str {
 
 fn tool_details(builder: &mut RecordBuilder, item: &Item<'_>, failed: bool) {
     let _ = builder.set(attr::SUCCESS, Value::Bool(!failed));
+    // A call the permission rules refused (`--deny-tool`) fails with `error.type` `denied`
+    // (`search_tools`): the only trace of the decision, as no event reports it.
+    if text(item, "error.type").as_deref() == Some("denied") {
+        let _ = builder.set(attr::DECISION, Value::Str("reject".to_owned()));
+    }
     let mcp = [
         "github.copilot.tool.parameters.mcp_server_name",
         "github.copilot.tool.parameters.mcp_server_name_hash",

@@ -257,6 +257,37 @@ fn copilot_shell_exit_status_is_kept_apart_from_success_in_every_mode() {
 }
 
 #[test]
+fn copilot_a_tool_call_the_rules_deny_is_a_rejected_decision() {
+    // `--deny-tool='shell(rm)'` (search_tools): the span fails with `error.type` `denied`; a
+    // call that failed for another reason (`ToolError`) carries no decision.
+    let denied = span(
+        "00000000000000c1",
+        ROOT,
+        "execute_tool bash",
+        vec![kv("gen_ai.tool.name", s("bash")), kv("gen_ai.tool.call.id", s("call_1")), kv("error.type", s("denied"))],
+        vec![],
+    );
+    let failed = span(
+        "00000000000000c2",
+        ROOT,
+        "execute_tool create",
+        vec![kv("gen_ai.tool.name", s("create")), kv("gen_ai.tool.call.id", s("call_2")), kv("error.type", s("ToolError"))],
+        vec![],
+    );
+    for mode in CaptureMode::ALL {
+        let output = normalize_bodies(&[traces(vec![denied.clone(), failed.clone()])], mode);
+        let calls = of_kind(&output, "tool_call");
+        let by_id = |id: &str| {
+            calls.iter().find(|it| text(it, attr::TOOL_CALL_ID) == Some(id)).copied().expect("the call")
+        };
+        let rm = by_id("call_1");
+        assert_eq!(text(rm, attr::DECISION), Some("reject"), "{mode:?}");
+        assert_eq!(rm.attributes.get(attr::SUCCESS), Some(&Value::Bool(false)), "{mode:?}");
+        assert_eq!(text(by_id("call_2"), attr::DECISION), None, "{mode:?}");
+    }
+}
+
+#[test]
 fn copilot_uncached_input_is_made_to_include_the_cache() {
     let output =
         normalize_bodies(&[traces(vec![chat("00000000000000c1", 150, 500, 10, 0.0)])], CaptureMode::MetadataOnly);

@@ -109,6 +109,11 @@ pub enum Turn {
         /// Optional text the model says before the call.
         #[serde(default)]
         text: Option<String>,
+        /// Send the tool name and input exactly as scripted, even when the request does not
+        /// declare that tool (a model calling a tool the CLI does not offer). Without it the
+        /// OpenAI mocks fit the call to a declared tool, falling back to the shell tool.
+        #[serde(default)]
+        exact: bool,
     },
     /// An HTTP error instead of an answer.
     HttpError {
@@ -192,7 +197,38 @@ impl Scenario {
     }
 }
 
+/// The token a tool input may use for the run's working directory, for tools that refuse
+/// relative paths (Qwen Code's read_file, Copilot CLI's create); replaced by the real path
+/// before the mock starts.
+pub const WORK_DIR_TOKEN: &str = "$WORK";
+
 impl ModelScript {
+    /// The script with `$WORK` in tool inputs (any string, at any depth) replaced by `work`.
+    pub fn with_work_dir(&self, work: &Path) -> Self {
+        fn replace(value: &mut serde_json::Value, work: &str) {
+            match value {
+                serde_json::Value::String(text) if text.contains(WORK_DIR_TOKEN) => {
+                    *text = text.replace(WORK_DIR_TOKEN, work);
+                }
+                serde_json::Value::Array(items) => {
+                    items.iter_mut().for_each(|item| replace(item, work));
+                }
+                serde_json::Value::Object(fields) => {
+                    fields.values_mut().for_each(|field| replace(field, work));
+                }
+                _ => {}
+            }
+        }
+        let work = work.display().to_string();
+        let mut script = self.clone();
+        for turn in &mut script.turns {
+            if let Turn::ToolUse { input, .. } = turn {
+                replace(input, &work);
+            }
+        }
+        script
+    }
+
     /// The tool inputs and texts of the script, for canary checks.
     fn turns_json(&self) -> Vec<serde_json::Value> {
         self.turns
@@ -324,6 +360,38 @@ mod tests {
         )
         .expect("parses");
         assert!(scenario.validate().is_err());
+    }
+
+    #[test]
+    fn work_dir_token_is_replaced_in_tool_inputs_only() {
+        let scenario: Scenario = toml::from_str(
+            r#"
+            purpose = "p"
+            prompt = "read $WORK/a"
+            otlp_protocol = "http/json"
+            [[model.turns]]
+            kind = "tool_use"
+            tool = "read_file"
+            input = { file_path = "$WORK/a.env", nested = [{ path = "$WORK" }], n = 1 }
+            [[model.turns]]
+            kind = "text"
+            text = "see $WORK/a.env"
+            "#,
+        )
+        .expect("parses");
+        let script = scenario.model.with_work_dir(Path::new("/tmp/run/work"));
+        let Turn::ToolUse { input, .. } = &script.turns[0] else {
+            panic!("first turn is a tool call");
+        };
+        assert_eq!(input["file_path"], "/tmp/run/work/a.env");
+        assert_eq!(input["nested"][0]["path"], "/tmp/run/work");
+        assert_eq!(input["n"], 1);
+        assert_eq!(
+            script.turns[1],
+            Turn::Text {
+                text: "see $WORK/a.env".into()
+            }
+        );
     }
 
     #[test]

@@ -106,7 +106,9 @@ impl AnthropicMock {
                     Turn::Text { text } => {
                         message_response(&ids, &model, &[Block::Text(text)], "end_turn", stream)
                     }
-                    Turn::ToolUse { tool, input, text } => {
+                    Turn::ToolUse {
+                        tool, input, text, ..
+                    } => {
                         let mut blocks = Vec::new();
                         if let Some(text) = text {
                             blocks.push(Block::Text(text));
@@ -400,6 +402,7 @@ mod tests {
                 tool: "Bash".into(),
                 input: json!({ "command": "echo hi" }),
                 text: None,
+                exact: false,
             },
         ]);
         let main = r#"{"model":"m","stream":true,"tools":[{"name":"Bash"}],"messages":[]}"#;

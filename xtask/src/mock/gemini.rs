@@ -189,7 +189,9 @@ impl GeminiMock {
                     Turn::Text { text } => {
                         generate_response(&response_id, model, &[json!({ "text": text })], stream)
                     }
-                    Turn::ToolUse { tool, input, text } => {
+                    Turn::ToolUse {
+                        tool, input, text, ..
+                    } => {
                         let mut parts = Vec::new();
                         if let Some(text) = text {
                             parts.push(json!({ "text": text }));
@@ -576,6 +578,7 @@ mod tests {
                 tool: "run_shell_command".into(),
                 input: json!({ "command": "echo hi", "description": "say hi" }),
                 text: None,
+                exact: false,
             },
         ]);
         let (first, _) = mock.answer(&request("POST", STREAM, MAIN));

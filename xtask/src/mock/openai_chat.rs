@@ -21,7 +21,8 @@
 //! A scripted tool call is fitted to the tool the CLI really declared: the scenario names the tool
 //! and gives the command, and the mock fills the fields the tool's JSON schema requires (Copilot's
 //! `bash` also requires `description`), turns a string command into an argv array when the schema
-//! wants one, and leaves out fields the schema does not declare.
+//! wants one, and leaves out fields the schema does not declare. A turn marked `exact` is sent
+//! as scripted, declared or not (a model calling a tool the CLI does not offer).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -226,11 +227,20 @@ impl ChatMock {
                     answer: Answer::text(text),
                     label: format!("turn {position}"),
                 },
-                NextAnswer::Scripted(position, Turn::ToolUse { tool, input, text }) => {
+                NextAnswer::Scripted(
+                    position,
+                    Turn::ToolUse {
+                        tool,
+                        input,
+                        text,
+                        exact,
+                    },
+                ) => {
                     let declared = tools
                         .iter()
                         .find(|declared| declared.name == tool)
-                        .or(shell);
+                        .or(shell)
+                        .filter(|_| !exact);
                     let (name, arguments, label) = match declared {
                         Some(declared) => (
                             declared.name.clone(),
@@ -791,6 +801,7 @@ mod tests {
                 tool: "bash".into(),
                 input: json!({ "command": "echo hi > out.txt", "unknown": 1 }),
                 text: None,
+                exact: false,
             },
             Turn::Text {
                 text: "Done it.".into(),
@@ -837,6 +848,7 @@ mod tests {
             tool: "shell".into(),
             input: json!({ "command": "ls" }),
             text: Some("Listing.".into()),
+            exact: false,
         }]);
         let body = r#"{"tools":[{"type":"function","function":{"name":"run_shell_command",
             "parameters":{"type":"object","properties":{"command":{"type":"array"}},"required":["command"]}}}],"messages":[]}"#;
@@ -852,6 +864,26 @@ mod tests {
         )
         .expect("JSON");
         assert_eq!(arguments, json!({ "command": ["bash", "-lc", "ls"] }));
+    }
+
+    #[test]
+    fn an_exact_turn_sends_an_undeclared_tool_as_scripted() {
+        let mock = mock(vec![Turn::ToolUse {
+            tool: "save_memory".into(),
+            input: json!({ "fact": "x", "extra": 1 }),
+            text: None,
+            exact: true,
+        }]);
+        let body = r#"{"tools":[{"type":"function","function":{"name":"run_shell_command",
+            "parameters":{"type":"object","properties":{"command":{"type":"string"}},"required":["command"]}}}],"messages":[]}"#;
+        let (response, label) = mock.answer(&request("POST", "/v1/chat/completions", body));
+        assert_eq!(label, "turn 1");
+        let json: Value = serde_json::from_slice(&response.body).expect("JSON");
+        let call = &json["choices"][0]["message"]["tool_calls"][0]["function"];
+        assert_eq!(call["name"], json!("save_memory"));
+        let arguments: Value =
+            serde_json::from_str(call["arguments"].as_str().expect("string")).expect("JSON");
+        assert_eq!(arguments, json!({ "fact": "x", "extra": 1 }));
     }
 
     #[test]

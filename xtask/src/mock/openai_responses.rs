@@ -15,7 +15,8 @@
 //! name the input is sent as is; otherwise the mock finds the CLI's shell tool
 //! (`exec_command`, `shell`, `shell_command`, `local_shell`, …) and rebuilds the arguments from
 //! that tool's JSON schema (`cmd` or `command`, string or argv array, plus required fields), so
-//! a scenario survives the CLI renaming its shell tool between versions.
+//! a scenario survives the CLI renaming its shell tool between versions. A turn marked `exact`
+//! is sent as scripted, declared or not (a model calling a tool the CLI does not offer).
 //! The final assistant message carries `"phase": "final_answer"`: Codex emits
 //! `codex.agent_response` only for such messages.
 
@@ -150,7 +151,12 @@ impl ResponsesMock {
                         }];
                         response_for(&ids, &model, &items, stream)
                     }
-                    Turn::ToolUse { tool, input, text } => {
+                    Turn::ToolUse {
+                        tool,
+                        input,
+                        text,
+                        exact,
+                    } => {
                         let mut items = Vec::new();
                         if let Some(text) = text {
                             items.push(OutputItem::Message {
@@ -158,7 +164,15 @@ impl ResponsesMock {
                                 phase: "commentary",
                             });
                         }
-                        items.push(tool_call(&tools, &tool, &input, &ids));
+                        items.push(if exact {
+                            OutputItem::FunctionCall {
+                                name: tool,
+                                call_id: ids.call_id.clone(),
+                                arguments: input.to_string(),
+                            }
+                        } else {
+                            tool_call(&tools, &tool, &input, &ids)
+                        });
                         response_for(&ids, &model, &items, stream)
                     }
                     Turn::HttpError {
@@ -748,6 +762,7 @@ mod tests {
             tool: "shell".into(),
             input: json!({ "command": ["bash", "-lc", "echo hi > out.txt"], "workdir": "/tmp" }),
             text: None,
+            exact: false,
         }]);
         let body = format!(r#"{{"stream":true,"tools":[{EXEC_TOOL}],"input":[]}}"#);
         let (response, _) = mock.answer(&request("POST", "/v1/responses", &body));
@@ -764,6 +779,32 @@ mod tests {
         assert_eq!(
             arguments,
             json!({ "cmd": "echo hi > out.txt", "workdir": "/tmp" })
+        );
+    }
+
+    #[test]
+    fn an_exact_turn_calls_an_undeclared_tool_as_scripted() {
+        let mock = mock(vec![Turn::ToolUse {
+            tool: "update_plan".into(),
+            input: json!({ "plan": [{ "step": "a", "status": "pending" }] }),
+            text: None,
+            exact: true,
+        }]);
+        let body = format!(r#"{{"stream":true,"tools":[{EXEC_TOOL}],"input":[]}}"#);
+        let (response, _) = mock.answer(&request("POST", "/v1/responses", &body));
+        let events = events(&response.body);
+        let done = events
+            .iter()
+            .find(|it| it["type"] == "response.output_item.done")
+            .expect("an item");
+        assert_eq!(done["item"]["type"], "function_call");
+        assert_eq!(done["item"]["name"], "update_plan");
+        let arguments: Value =
+            serde_json::from_str(done["item"]["arguments"].as_str().expect("text"))
+                .expect("JSON arguments");
+        assert_eq!(
+            arguments,
+            json!({ "plan": [{ "step": "a", "status": "pending" }] })
         );
     }
 

@@ -233,7 +233,10 @@ impl Recording<'_> {
         let model_log = Arc::new(ModelRequestLog::new(model_log_dir.clone()));
         let model_server = Server::start(
             "mock-model",
-            (self.recipe.mock_handler)(self.scenario.model.clone(), Arc::clone(&model_log)),
+            (self.recipe.mock_handler)(
+                self.scenario.model.with_work_dir(&work),
+                Arc::clone(&model_log),
+            ),
         )?;
         let store = Arc::new(CaptureStore::default());
         let capture = capture_server::start(Arc::clone(&store))?;
