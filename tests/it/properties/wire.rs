@@ -6,7 +6,9 @@
 //! integers, booleans as strings, snake_case keys, `\u` escapes in keys and strings, unknown
 //! fields (with nested values) in every object, explicit defaults and `null`s, a key given
 //! twice (a junk value first, the real one last; a list split in two), shuffled key order,
-//! stray whitespace and a byte order mark. All of that must decode to the same model.
+//! stray whitespace and a byte order mark, and in a quarter of the bodies indentation after
+//! line breaks (as Codex indents its bodies; the decoder drops it before parsing). All of that
+//! must decode to the same model.
 //!
 //! [`Dialect::Garbled`] adds what must cost a field or an item but never the request: ids of
 //! the wrong length, non-hex or base64 ids, scalar fields of the wrong type, and junk or `null`
@@ -89,7 +91,11 @@ impl Rng {
 /// Writes `request` as OTLP/JSON in a dialect chosen by `seed`.
 pub fn write(request: &ExportRequest, seed: u64, dialect: Dialect) -> Written {
     let spec: Json = serde_json::from_slice(&encode::to_json(request)).unwrap_or(Json::Null);
-    let mut writer = Writer { rng: Rng::new(seed), dialect, junk_items: 0 };
+    // Indentation draws from a generator of its own, so the other choices a seed makes (and
+    // the cases kept in regression files) are the same with it as without it.
+    let mut indentation = Rng::new(seed ^ 0x9e37_79b9_7f4a_7c15);
+    let indentation = indentation.chance(25).then_some(indentation);
+    let mut writer = Writer { rng: Rng::new(seed), dialect, junk_items: 0, indentation };
     let mut body = String::new();
     if writer.rng.chance(5) {
         body.push('\u{feff}');
@@ -102,6 +108,8 @@ struct Writer {
     rng: Rng,
     dialect: Dialect,
     junk_items: usize,
+    /// Set for an indented body: picks the indentation after each line break.
+    indentation: Option<Rng>,
 }
 
 impl Writer {
@@ -110,10 +118,11 @@ impl Writer {
     }
 
     fn space(&mut self) -> &'static str {
-        match self.rng.below(20) {
-            0 => " ",
-            1 => "\n\t ",
-            _ => "",
+        match (self.rng.below(20), &mut self.indentation) {
+            (0, _) => " ",
+            (1, _) => "\n\t ",
+            (_, Some(indentation)) => ["\n  ", "\n    ", "\n        ", "\n\t\t", "\n            ", "\n"][indentation.below(6)],
+            (_, None) => "",
         }
     }
 
