@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::Engine as _;
-use regex::{Captures, Regex, RegexSet};
+use regex::{Captures, Regex, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
 /// How many secrets of each kind were replaced.
@@ -310,15 +310,18 @@ fn pattern_specs() -> Vec<PatternSpec> {
             r"(?-u:\b)(?:glc_[A-Za-z0-9+/]{32,}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}(?-u:\b)|eyJrIjoi[A-Za-z0-9+/]{40,}={0,2})",
             always,
         ),
-        spec(
-            SecretKind::NewrelicKey,
-            r"(?-u:\b)(?:NRAK-[A-Z0-9]{27}(?-u:\b)|NRII-[A-Za-z0-9_-]{32}|[A-Za-z0-9]{36}NRAL(?-u:\b))",
-            looks_random,
-        ),
+        spec(SecretKind::NewrelicKey, r"(?-u:\b)(?:NRAK-[A-Z0-9]{27}(?-u:\b)|NRII-[A-Za-z0-9_-]{32})", always),
+        // Shapes with no literal in front (license keys end in `NRAL`, Terraform tokens hold
+        // `.atlasv1.` after 14 characters, Azure client secrets `Q~` after 4) take the run before
+        // the literal with `{3,}`/`+`/`*` and leave its length to the check (`{3,}` keeps the
+        // shortest match at 7 bytes, the scan floor): a counted run of 36 there would
+        // make the regex set's DFA count along every word of every text, which multiplied the
+        // scrubber's cost on `full` captures.
+        spec(SecretKind::NewrelicKey, r"(?-u:\b)[A-Za-z0-9]{3,}NRAL(?-u:\b)", is_newrelic_license_key),
         spec(SecretKind::SentryToken, r"(?-u:\b)(?:sntrys_[A-Za-z0-9+/=_]{40,}|sntryu_[a-f0-9]{64}(?-u:\b))", always),
         spec(SecretKind::DynatraceToken, r"(?-u:\b)dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}", always),
         spec(SecretKind::VaultToken, r"(?-u:\b)hv[sb]\.[A-Za-z0-9_-]{24,}", looks_random),
-        spec(SecretKind::TerraformCloudToken, r"(?-u:\b)[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}", always),
+        spec(SecretKind::TerraformCloudToken, r"(?-u:\b)[A-Za-z0-9]+\.atlasv1\.[A-Za-z0-9_=-]{60,}", always),
         spec(SecretKind::PulumiToken, r"(?-u:\b)pul-[a-f0-9]{40}(?-u:\b)", always),
         // Service tokens name their config: `dp.st.<config>.<token>`.
         spec(
@@ -358,8 +361,9 @@ fn pattern_specs() -> Vec<PatternSpec> {
             r"(?i)(?-u:\b)(?:AccountKey|SharedAccessKey)[ \t]*=[ \t]*(?P<secret>[A-Za-z0-9+/]{20,}={0,2})",
             always,
         ),
-        // No boundary in front: the three leading characters may be `.` or `~`.
-        spec(SecretKind::AzureClientSecret, r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}", looks_random),
+        // No boundary in front: the leading characters may be `.` or `~`. Three of them and a
+        // digit come before `Q~` (see [`is_azure_client_secret`]).
+        spec(SecretKind::AzureClientSecret, r"[A-Za-z0-9_~.]*[0-9]Q~[A-Za-z0-9_~.-]{31,34}", is_azure_client_secret),
         // A query parameter of a signed URL (`?`, `&`, `;` or a JSON-escaped `&`); URL-encoded
         // base64 (`%2B`, `%3D`) stays inside the value.
         spec(
@@ -613,7 +617,11 @@ impl Scrubber {
             .map(|it| regex_syntax::parse(&it.regex).ok().and_then(|hir| hir.properties().minimum_len()).unwrap_or(0))
             .min()
             .unwrap_or(0);
-        let prefilter = RegexSet::new(specs.iter().map(|it| it.regex.as_str()))?;
+        // The set's lazy DFA holds the start loops of every pattern in every state; with the
+        // vendor patterns its states no longer fit the default 2 MB cache on `full` captures,
+        // which then rebuilds them (callgrind on `normalize --capture-mode full corpus`: 1,203M
+        // instructions with 2 MB, 1,129M with this bound, which is a ceiling, not an allocation).
+        let prefilter = RegexSetBuilder::new(specs.iter().map(|it| it.regex.as_str())).dfa_size_limit(32 << 20).build()?;
         let mut patterns = Vec::with_capacity(specs.len());
         for spec in specs {
             let regex = Regex::new(&spec.regex)?;
@@ -840,6 +848,17 @@ fn always(_: &str) -> bool {
 /// Random key material has letters and digits; prose words and slugs rarely have both.
 fn looks_random(text: &str) -> bool {
     text.bytes().any(|it| it.is_ascii_digit()) && text.bytes().any(|it| it.is_ascii_alphabetic())
+}
+
+/// A New Relic license key: 40 letters and digits, the last four `NRAL`.
+fn is_newrelic_license_key(text: &str) -> bool {
+    text.len() == 40 && looks_random(text)
+}
+
+/// An Azure AD client secret: at least three characters and a digit before `Q~`, letters and
+/// digits mixed.
+fn is_azure_client_secret(text: &str) -> bool {
+    text.find("Q~").is_some_and(|at| at >= 4) && looks_random(text)
 }
 
 /// `sk-` followed by a long lowercase slug (`sk-my-long-branch-name-here`) is not a key.
