@@ -20,7 +20,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::Engine as _;
@@ -433,9 +433,13 @@ fn pattern_specs() -> Vec<PatternSpec> {
 /// A compiled pattern.
 struct Pattern {
     kind: SecretKind,
-    regex: Regex,
-    /// Indices of the `secret…` groups; the first one that took part in a match is replaced.
-    secret_groups: Vec<usize>,
+    source: String,
+    /// The regex and the indices of its `secret…` groups (the first one that took part in a
+    /// match is replaced), compiled the first time the set says the pattern matches: most of
+    /// the patterns never match in a run, and compiling all of them cost as much as scanning.
+    /// `None` if it failed to compile, which cannot happen once the set over the same
+    /// patterns compiled (and `every_pattern_compiles` compiles each).
+    compiled: OnceLock<Option<(Regex, Vec<usize>)>>,
     accept: fn(&str) -> bool,
 }
 
@@ -622,17 +626,10 @@ impl Scrubber {
         // which then rebuilds them (callgrind on `normalize --capture-mode full corpus`: 1,203M
         // instructions with 2 MB, 1,129M with this bound, which is a ceiling, not an allocation).
         let prefilter = RegexSetBuilder::new(specs.iter().map(|it| it.regex.as_str())).dfa_size_limit(32 << 20).build()?;
-        let mut patterns = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let regex = Regex::new(&spec.regex)?;
-            let secret_groups = regex
-                .capture_names()
-                .enumerate()
-                .filter(|(_, name)| name.is_some_and(|it| it.starts_with("secret")))
-                .map(|(index, _)| index)
-                .collect();
-            patterns.push(Pattern { kind: spec.kind, regex, secret_groups, accept: spec.accept });
-        }
+        let patterns = specs
+            .into_iter()
+            .map(|spec| Pattern { kind: spec.kind, source: spec.regex, compiled: OnceLock::new(), accept: spec.accept })
+            .collect();
         Ok(Scrubber { shortest_match, literals, prefilter, patterns })
     }
 }
@@ -670,12 +667,28 @@ static SCRUBBER: LazyLock<Option<Scrubber>> = LazyLock::new(|| Scrubber::compile
 const SCRUBBER_UNAVAILABLE: &str = "[REDACTED:scrubber_unavailable]";
 
 impl Pattern {
+    /// The compiled regex and its secret groups; see [`Pattern::compiled`].
+    fn compiled(&self) -> Option<&(Regex, Vec<usize>)> {
+        self.compiled
+            .get_or_init(|| {
+                let regex = Regex::new(&self.source).ok()?;
+                let secret_groups = regex
+                    .capture_names()
+                    .enumerate()
+                    .filter(|(_, name)| name.is_some_and(|it| it.starts_with("secret")))
+                    .map(|(index, _)| index)
+                    .collect();
+                Some((regex, secret_groups))
+            })
+            .as_ref()
+    }
+
     /// The replacement for one match: the match with its secret part replaced, or the match
     /// unchanged when the candidate is already scrubbed (see [`is_scrubbed`]) or fails the
     /// pattern's check.
-    fn replace(&self, caps: &Captures<'_>, found: &mut SecretCounts) -> String {
+    fn replace(&self, caps: &Captures<'_>, secret_groups: &[usize], found: &mut SecretCounts) -> String {
         let whole = caps.get_match();
-        let secret = self.secret_groups.iter().find_map(|index| caps.get(*index)).unwrap_or(whole);
+        let secret = secret_groups.iter().find_map(|index| caps.get(*index)).unwrap_or(whole);
         if is_scrubbed(secret.as_str()) || !(self.accept)(secret.as_str()) {
             return whole.as_str().to_owned();
         }
@@ -707,7 +720,9 @@ pub fn scrub_text<'a>(text: &'a str, found: &mut SecretCounts) -> Cow<'a, str> {
     let mut current = Cow::Borrowed(text);
     for index in candidates.iter() {
         let Some(pattern) = scrubber.patterns.get(index) else { continue };
-        let replaced = pattern.regex.replace_all(&current, |caps: &Captures<'_>| pattern.replace(caps, found));
+        // Fails closed, as a scrubber that did not compile does.
+        let Some((regex, secret_groups)) = pattern.compiled() else { return Cow::Borrowed(SCRUBBER_UNAVAILABLE) };
+        let replaced = regex.replace_all(&current, |caps: &Captures<'_>| pattern.replace(caps, secret_groups, found));
         if let Cow::Owned(next) = replaced {
             current = Cow::Owned(next);
         }
@@ -1069,6 +1084,9 @@ mod tests {
     fn every_pattern_compiles() {
         let compiled = Scrubber::compile();
         assert!(compiled.is_ok(), "{:?}", compiled.err());
+        for spec in pattern_specs() {
+            assert!(Regex::new(&spec.regex).is_ok(), "{}", spec.regex);
+        }
         assert!(SECRET_KEY.is_some());
     }
 
@@ -1080,7 +1098,8 @@ mod tests {
         }
         let Some(scrubber) = SCRUBBER.as_ref() else { panic!("scrubber did not compile") };
         for pattern in scrubber.patterns.iter().filter(|it| it.kind == SecretKind::SecretAssignment) {
-            assert!(!pattern.secret_groups.is_empty(), "{}", pattern.regex.as_str());
+            let secret_groups = pattern.compiled().map(|(_, groups)| groups.len()).unwrap_or_default();
+            assert!(secret_groups > 0, "{}", pattern.source);
         }
     }
 
