@@ -42,7 +42,7 @@ fn positive_cases() -> Vec<Case> {
     use SecretKind::*;
     let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB\naFDrBz9vFqU4yVvL\n-----END RSA PRIVATE KEY-----";
     let openssh = "-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\r\n-----END OPENSSH PRIVATE KEY-----";
-    vec![
+    let mut cases = vec![
         positive(format!("key {ANTHROPIC_KEY} end"), "key [REDACTED:anthropic_api_key] end", &[(AnthropicApiKey, 1)]),
         positive(
             "sk-ant-oat01-AbCdEfGhIjKlMnOpQrStUvWxYz012345",
@@ -205,6 +205,169 @@ fn positive_cases() -> Vec<Case> {
             "https://me:[REDACTED:anthropic_api_key]@proxy/",
             &[(AnthropicApiKey, 1)],
         ),
+    ];
+    cases.extend(vendor_token_cases());
+    cases.extend(contextual_cases());
+    cases
+}
+
+/// One fake but well-formed token per vendor pattern (random bodies of the documented length).
+fn vendor_tokens() -> Vec<(SecretKind, &'static str)> {
+    use SecretKind::*;
+    vec![
+        (PrivateKey, "AGE-SECRET-KEY-14GUQJTHMZ6D3TGTWTV99L3TDGVNVQY6RK4JL9Q67G30THZ2HQKUY8K05CR"),
+        (OpenrouterApiKey, "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"),
+        (GroqApiKey, "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"),
+        (XaiApiKey, "xai-XsiVpzz63FfkCzJr4i0B3JrTAwR4y9ojfljoQoaF1LlqsajAIxNKu8iS2G8NPRVdD53X83RZJzzzzgEO"),
+        (PerplexityApiKey, "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"),
+        (ReplicateApiToken, "r8_qE1SkHbn88HxjSI6bWHtP3fS2qHx6kwXoIIXG"),
+        (LangsmithApiKey, "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"),
+        (TavilyApiKey, "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"),
+        (GitlabToken, "glcbt-64_Ab12Cd34Ef56Gh78Ij90Kl"),
+        (HuggingFaceToken, "api_org_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh"),
+        (PypiToken, "pypi-AgEIcHlwaS5vcmcnr3yBdGBLEPH1qhT61qtc4xatws8phP9nhFyJfm5di4PzJ59FHz5r1pY4OjE2jBMptUsGr"),
+        (RubygemsApiKey, "rubygems_e73cf575dcad6ba2b0aee0ca923732881584d8c4fa2815d2"),
+        (DockerHubToken, "dckr_pat_IclHkCiHp6bR1IqfEouHgxzNNAL"),
+        (SendgridApiKey, "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"),
+        (BrevoApiKey, "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"),
+        (TwilioApiKey, "SK3692f09e2e8c662248b483b7ffc050fe"),
+        (DigitaloceanToken, "dop_v1_c94dbca3a0aac36098b2cc2bd818319478da6bd0c621de49f145fda9988c79fc"),
+        (ShopifyToken, "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"),
+        (SquareToken, "sq0atp-JUqBlIFXZ53Ncqe28_ajYw"),
+        (DatabricksToken, "dapiee737443e210471948d33296c87009e8"),
+        (LinearApiKey, "lin_api_9uP14pEHpJpb9ATPtdbmF4RPAfqoQB7xoFcSvTAx"),
+        (NotionToken, "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"),
+        (PostmanApiKey, "PMAK-cea325a65e19cbae530282bd-36cb9d21f6be6abf0d7c1c1e21862ab8a1"),
+        (
+            AtlassianToken,
+            "ATATT3xFfGF0HOJMaidDn87XG3-q-xbMtEPO6UkzYuF0ie9Pu2njHkAm1-5wDr16EpLLJIVGHz4FxFEtKyPiYGFDm7ena8D5VfLDpgyyjVw5HanSBeVRsfAGeAbP0VxNjAe-9i0mYtluYI0KN1gNT11cUzYZAa3u2olZU6uqbgsYlVvsSKuvin=1A2B3C4D",
+        ),
+        (GrafanaToken, "glc_yFWZY9Zmti18c6EudM7Oyf5TNS05kOY2oNzN2m1ElKncz8HkywhjpU05mc4J"),
+        (NewrelicKey, "NRAK-CUHY39T0TP1YX262LBA53P23L4Z"),
+        (SentryToken, "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"),
+        (
+            DynatraceToken,
+            "dt0c01.VF2OLDS7QTUACOJS106XDI5O.CBDAWTG7W8O0TINX4KIAPJ2GEJRZQAD9W275PKACD8BZLPKDGA9MJ0M760L6TETD",
+        ),
+        (VaultToken, "hvs.CAESIJ9aW37k5wCnHDepQHgI3HLBkbvHEzuPyXQEW88ad3DNBYjvsedonuSsddfrfifiUziXnFAAoeelK9mqmALOR2Hc"),
+        (TerraformCloudToken, "TWx6uX9MGE2sNV.atlasv1.d0d3mS8gBlKv3azKgaS_m_x-SHuKBD-vok_nPTmZYl2dVAMH2vWD6qeSPt5Pv74GDqQ"),
+        (PulumiToken, "pul-e7689447ab57a683536c4499d863386ce10cd79e"),
+        (DopplerToken, "dp.pt.bjqMVzaVp62BSKLVPA2oQUP44XPSL2oRlPhDBuqOSg5"),
+        (
+            OnepasswordToken,
+            "ops_eyJApYzTTOkq2BEDbN2AHRQ73l5PuXay1F6gcqInkTY88mHwg2KDInTEGbOY1xHvAV8DnRlzGW7hUNwOdqryzdaeA6AOSRwLqgotVz89HoZ9zDnki7XeZZOmEPJUo09jwQO10Y0ADsWJPiX1EwY2orTyRqBRlEaZUZrwp",
+        ),
+        (FlyioToken, "fo1_Dr8-h97s_F-vauP7-L7V21jxUdcfQm9_seB1qRmUR8A"),
+        (HerokuApiKey, "HRKU-AAK3R2GgLLT-ZQISA-pQyOMqlfZZgZMnafy8hWskBf6wmxe1mbVrNHMx1eOc"),
+        (SupabaseKey, "sbp_d1f13dce20c4fd32f640d0032634f087e51b429f"),
+        (PlanetscaleToken, "pscale_tkn_DQ74q69dTcada4PR0NfyttUMk931FMdux8KUCERkj9Z"),
+        (OpenshiftToken, "sha256~oUu19X5IQLJhQbtN2FWXWD5KaPHI2ufKssJ-Sk_WzDN"),
+        (GoogleOauthClientSecret, "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"),
+        (
+            GoogleOauthToken,
+            "ya29.a0f-VnV7ktOdSJcmeA_BHJ2m5qGeRzxWkdgeV6_iYplGODlYx5uVECweGThdgH9hmsOazM4n8PVGXpV9Wv4Esb7yeuCjVr5mXcj5RPD9",
+        ),
+        (GoogleOauthToken, "1//0gAbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOp"),
+        (AzureClientSecret, "K1s8Q~QvH_nO69ot-hB9KpGzU3HEEmXL1uhLsc4."),
+        (SlackToken, "xapp-1-A0123ABCD-1234567890123-abcdef0123456789abcdef0123456789"),
+    ]
+}
+
+/// Each vendor token in prose, a JSON string, JSON escaped inside JSON, an env assignment and a
+/// URL query: the token alone is replaced, with its vendor's kind, and the text around it stays.
+fn vendor_token_cases() -> Vec<Case> {
+    let contexts: [(&str, &str); 5] = [
+        ("use ", " for the deploy."),
+        ("{\"value\": \"", "\", \"n\": 1}"),
+        ("{\"input\":\"{\\\"value\\\":\\\"", "\\\"}\"}"),
+        ("export VENDOR_CONFIG=", "; ./run.sh"),
+        ("GET https://api.example.com/v1/items?key=", "&page=2"),
+    ];
+    let mut cases = Vec::new();
+    for (kind, token) in vendor_tokens() {
+        for (before, after) in contexts {
+            cases.push(positive(format!("{before}{token}{after}"), format!("{before}{}{after}", kind.placeholder()), &[(kind, 1)]));
+        }
+    }
+    cases
+}
+
+/// Credentials whose pattern needs the text around them: connection strings, signed URLs,
+/// webhook URLs, and values under the secret names added with the vendor patterns.
+fn contextual_cases() -> Vec<Case> {
+    use SecretKind::*;
+    let account_key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    vec![
+        positive(
+            format!("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={account_key};EndpointSuffix=core.windows.net"),
+            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[REDACTED:azure_access_key];EndpointSuffix=core.windows.net",
+            &[(AzureAccessKey, 1)],
+        ),
+        positive(
+            "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=2nTpzuB3Gp1QWqHdrvZX0F9ZcE7xNq5hBmRkY8gTQ4o=",
+            "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=[REDACTED:azure_access_key]",
+            &[(AzureAccessKey, 1)],
+        ),
+        positive(
+            "https://acct.blob.core.windows.net/c/b.txt?sv=2022-11-02&sp=r&se=2026-01-01T00:00:00Z&spr=https&sig=Xk2Fq9tLmN3pR7sV1wY5zA8bC4dE6fG0hJ%2BkL2mN4pQ%3D",
+            "https://acct.blob.core.windows.net/c/b.txt?sv=2022-11-02&sp=r&se=2026-01-01T00:00:00Z&spr=https&sig=[REDACTED:url_signature]",
+            &[(UrlSignature, 1)],
+        ),
+        positive(
+            "{\"url\":\"https://b.s3.amazonaws.com/k?X-Amz-Date=20250101T000000Z\\u0026X-Amz-Signature=9f0e5c1d7a3b8e2f4c6d0a1b3e5f7c9d2a4b6c8e0f1a3b5c7d9e1f2a4b6c8d0e\"}",
+            "{\"url\":\"https://b.s3.amazonaws.com/k?X-Amz-Date=20250101T000000Z\\u0026X-Amz-Signature=[REDACTED:url_signature]\"}",
+            &[(UrlSignature, 1)],
+        ),
+        positive(
+            "curl -X POST -d @msg.json https://hooks.slack.com/services/T024BE7LD/B01234567/abcDEF123ghiJKL456mnoPQR",
+            "curl -X POST -d @msg.json https://hooks.slack.com/services/[REDACTED:webhook_token]",
+            &[(WebhookToken, 1)],
+        ),
+        positive(
+            "\"https://discord.com/api/webhooks/123456789012345678/AbC-dEf_123GhI456jKl789MnO012pQr345StU678vWx901YzA234bCd567eFg890hIj\"",
+            "\"https://discord.com/api/webhooks/123456789012345678/[REDACTED:webhook_token]\"",
+            &[(WebhookToken, 1)],
+        ),
+        positive(
+            "SLACK_REFRESH=xoxe-1-My0xLTEyMzQ1Njc4OTAxMjM0LTk4NzY1NDMyMTAtYWJjZGVm",
+            "SLACK_REFRESH=[REDACTED:slack_token]",
+            &[(SlackToken, 1)],
+        ),
+        positive(
+            "vault login hvs.6j4cuewowBGit65rheNoceI7",
+            "vault login [REDACTED:vault_token]",
+            &[(VaultToken, 1)],
+        ),
+        positive(
+            "DOPPLER_TOKEN_FILE has dp.st.dev_api.Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78St90Uv12",
+            "DOPPLER_TOKEN_FILE has [REDACTED:doppler_token]",
+            &[(DopplerToken, 1)],
+        ),
+        positive(
+            "glsa_Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56_0a1b2c3d and eyJrIjoiT0tTcGFjMThLMkZZMkw0T0p0NnZ2Z0wyNFhXNzJ5dzMiLCJuIjoidGVzdCIsImlkIjoxfQ==",
+            "[REDACTED:grafana_token] and [REDACTED:grafana_token]",
+            &[(GrafanaToken, 2)],
+        ),
+        positive(
+            "NEW_RELIC_LICENSE_KEY eu01xx0a1b2c3d4e5f60718293a4b5c6d7e8NRAL; NRII-Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56",
+            "NEW_RELIC_LICENSE_KEY [REDACTED:newrelic_key]; [REDACTED:newrelic_key]",
+            &[(NewrelicKey, 2)],
+        ),
+        positive(
+            "SECRET_KEY=django-insecure-7h1s1s4t3st ENCRYPTION_KEY='0a1b2c3d' OPENAI_KEY=abc123def",
+            "SECRET_KEY=[REDACTED:secret_assignment] ENCRYPTION_KEY='[REDACTED:secret_assignment]' OPENAI_KEY=[REDACTED:secret_assignment]",
+            &[(SecretAssignment, 3)],
+        ),
+        positive(
+            "{\"signingKey\": \"k-778\", \"accountKey\": \"acct-key-1\", \"connectionString\": \"Server=db;Database=app\"}",
+            "{\"signingKey\": \"[REDACTED:secret_assignment]\", \"accountKey\": \"[REDACTED:secret_assignment]\", \"connectionString\": \"[REDACTED:secret_assignment]\"}",
+            &[(SecretAssignment, 3)],
+        ),
+        positive(
+            "MYSQL_PWD=hunter2 mysql -u root\nCookie: sessionid=8f2kq9x1ab",
+            "MYSQL_PWD=[REDACTED:secret_assignment] mysql -u root\nCookie: [REDACTED:secret_assignment]",
+            &[(SecretAssignment, 2)],
+        ),
     ]
 }
 
@@ -280,6 +443,47 @@ fn negative_cases() -> Vec<Case> {
         "sk_live_short",
         "npm_install_dependencies",
         "hf_hub_download",
+        // Near misses of the vendor prefixes: prose, identifiers, wrong lengths, hex ids.
+        "The skill uses a SKU list; ask the task runner, then sk_count += 1",
+        "SK3692f09e2e8c662248b483b7ffc050f",
+        "SK3692f09e2e8c662248b483b7ffc050fe0",
+        "TASK3692f09e2e8c662248b483b7ffc050fe",
+        "sk3692f09e2e8c662248b483b7ffc050fe",
+        "dapiee737443e210471948d33296c87009e",
+        "dapi_version=2 and dapi-client",
+        "dop_v1_c94dbca3a0aac36098b2cc2bd818319478da6bd0c621de49f145fda9988c79f",
+        "shpat_35526f7eaed46725a2a7b860dcd6c8a",
+        "pul-e7689447ab57a683536c4499d863386ce10cd79",
+        "pull-request and pul-ses",
+        "SG.abc.def and msg.content.length",
+        "gsk_short and gsk_all_lower_case_words_joined_by_underscores",
+        "xai-grok-4-fast-reasoning and xai-org-settings",
+        "gsk_abcdefghijklmnopqrstuvwxyzabcdefghijkl",
+        "pplx-api and pplx-7b-online",
+        "r8_abc and r8_regression",
+        "lin_api_short and lin_reg_model",
+        "PMAK-0a1b2c",
+        "glc_short and glsa_short",
+        "NRAK-SHORT",
+        "sntryu_0a1b2c",
+        "hvs.short and hvs.abcdefghijklmnopqrstuvwxyzabcdef",
+        "dp.append(x) and dp.st.dev",
+        "pypi-AgEshort",
+        "AGE-SECRET-KEY-1SHORT",
+        "ATATT3short and ATBB",
+        "AccountKey=$AZURE_KEY and AccountName=myaccount",
+        "?sig=abc&signal=12345678901234567890",
+        "a Q~ b and c8Q~d",
+        "ya29.short and 1//0 in Python raises ZeroDivisionError",
+        "sk-or-v1-short",
+        "tvly-short and dckr_pat_short and sha256~short and ops_eyJshort",
+        "https://hooks.slack.com/services/ and discord.com/api/webhooks/",
+        "secret_manager_access_for_production_clusters",
+        "primary_key=id cache_key=abc123 sort_key=ts42 PWD=/tmp OLDPWD=/home/me",
+        // Base64 of ordinary text, a UUID and hex digests.
+        "VGhpcyBpcyBvcmRpbmFyeSB0ZXh0LCBub3QgYSBzZWNyZXQgYXQgYWxsLg==",
+        "0af76519-16cd-43dd-8448-eb211c80319c",
+        "sha256:9f0e5c1d7a3b8e2f4c6d0a1b3e5f7c9d2a4b6c8e0f1a3b5c7d9e1f2a4b6c8d0e",
     ]
     .into_iter()
     .map(negative)
