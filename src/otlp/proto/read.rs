@@ -54,6 +54,12 @@ blank_by_default!(
     SpanLink
 );
 
+impl Blank for KeyValue {
+    fn blank() -> Self {
+        KeyValue { key: Str::new(), value: AnyValue::Empty }
+    }
+}
+
 impl Blank for Metric {
     fn blank() -> Self {
         Metric {
@@ -102,7 +108,7 @@ fn sint32(value: u64) -> i32 {
 
 /// Before the first item of a repeated field, room for all of them: the field's items are
 /// counted ahead in the message, so the list is allocated once instead of grown by doubling
-/// (the reallocations were 7% of the instructions of normalizing the corpus from protobuf).
+/// (BENCHMARKS.md, throughput run 10: the count costs about half of what it saves).
 #[inline]
 fn reserve_for_repeated<T>(list: &mut Vec<T>, reader: &Reader<'_>, tag: u32, wire_type: u8) {
     if list.capacity() == 0 {
@@ -204,36 +210,6 @@ impl MessageReader {
         Ok(())
     }
 
-    /// Appends one `KeyValue` of a repeated field.
-    #[inline]
-    fn push_key_value(
-        &mut self,
-        reader: &mut Reader<'_>,
-        tag: u32,
-        wire_type: u8,
-        depth: u32,
-        list: &mut Vec<KeyValue>,
-    ) -> WireResult<()> {
-        reserve_for_repeated(list, reader, tag, wire_type);
-        self.append_key_value(reader, wire_type, depth, list)
-    }
-
-    /// [`Self::push_key_value`] without the capacity hint.
-    #[inline]
-    fn append_key_value(
-        &mut self,
-        reader: &mut Reader<'_>,
-        wire_type: u8,
-        depth: u32,
-        list: &mut Vec<KeyValue>,
-    ) -> WireResult<()> {
-        let message = reader.message_field(wire_type, depth)?;
-        let mut item = KeyValue { key: Str::new(), value: AnyValue::Empty };
-        self.key_value(message, depth - 1, &mut item)?;
-        list.push(item);
-        Ok(())
-    }
-
     /// Merges an `AnyValue` into `out`: the oneof's last field wins; an array or kvlist
     /// given again while it is the current variant is appended to, as prost merges it.
     fn any_value(
@@ -311,26 +287,13 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                1 => self.push_key_value(&mut reader, tag, wire_type, depth, out)?,
+                1 => self.push(&mut reader, tag, wire_type, depth, out, Self::key_value)?,
                 _ => reader.skip(wire_type, tag, depth)?,
             }
         }
         Ok(())
     }
 
-    /// A `KeyValue` list the model does not keep (`Metric.metadata`, exemplars' attributes).
-    fn discard_key_value(
-        &mut self,
-        reader: &mut Reader<'_>,
-        wire_type: u8,
-        depth: u32,
-    ) -> WireResult<()> {
-        let saw_strindex = self.saw_strindex;
-        let mut ignored = Vec::new();
-        self.append_key_value(reader, wire_type, depth, &mut ignored)?;
-        self.saw_strindex = saw_strindex;
-        Ok(())
-    }
 
     fn resource(
         &mut self,
@@ -341,7 +304,7 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                1 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                1 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 2 => out.dropped_attributes_count = low_u32(reader.varint_field(wire_type)?),
                 3 => self.discard(&mut reader, wire_type, depth, Self::entity_ref)?,
                 _ => reader.skip(wire_type, tag, depth)?,
@@ -368,7 +331,7 @@ impl MessageReader {
             match tag {
                 1 => out.name = reader.string_field(wire_type)?,
                 2 => out.version = reader.string_field(wire_type)?,
-                3 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                3 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 4 => drop(reader.varint_field(wire_type)?),
                 _ => reader.skip(wire_type, tag, depth)?,
             }
@@ -441,7 +404,7 @@ impl MessageReader {
                     let body = out.body.get_or_insert(AnyValue::Empty);
                     self.any_value(message, depth - 1, body)?;
                 }
-                6 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                6 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 7 => out.dropped_attributes_count = low_u32(reader.varint_field(wire_type)?),
                 8 => out.flags = reader.fixed32_field(wire_type)?,
                 9 => out.trace_id = reader.bytes_field(wire_type)?.to_vec(),
@@ -505,7 +468,7 @@ impl MessageReader {
                 1 => out.name = reader.string_field(wire_type)?,
                 2 => out.description = reader.string_field(wire_type)?,
                 3 => out.unit = reader.string_field(wire_type)?,
-                12 => self.discard_key_value(&mut reader, wire_type, depth)?,
+                12 => self.discard(&mut reader, wire_type, depth, Self::key_value)?,
                 5 | 7 | 9 | 10 | 11 => {
                     let message = reader.message_field(wire_type, depth)?;
                     self.metric_data(tag, message, depth - 1, &mut out.data)?;
@@ -584,7 +547,7 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                7 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                7 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 2 => out.start_time_unix_nano = reader.fixed64_field(wire_type)?,
                 3 => out.time_unix_nano = reader.fixed64_field(wire_type)?,
                 5 => self.discard(&mut reader, wire_type, depth, Self::exemplar)?,
@@ -606,7 +569,7 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                9 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                9 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 2 => out.start_time_unix_nano = reader.fixed64_field(wire_type)?,
                 3 => out.time_unix_nano = reader.fixed64_field(wire_type)?,
                 4 => out.count = reader.fixed64_field(wire_type)?,
@@ -632,7 +595,7 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                1 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                1 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 2 => out.start_time_unix_nano = reader.fixed64_field(wire_type)?,
                 3 => out.time_unix_nano = reader.fixed64_field(wire_type)?,
                 4 => out.count = reader.fixed64_field(wire_type)?,
@@ -680,7 +643,7 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                7 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                7 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 2 => out.start_time_unix_nano = reader.fixed64_field(wire_type)?,
                 3 => out.time_unix_nano = reader.fixed64_field(wire_type)?,
                 4 => out.count = reader.fixed64_field(wire_type)?,
@@ -720,7 +683,7 @@ impl MessageReader {
         while !reader.is_done() {
             let (tag, wire_type) = reader.key()?;
             match tag {
-                7 => self.discard_key_value(&mut reader, wire_type, depth)?,
+                7 => self.discard(&mut reader, wire_type, depth, Self::key_value)?,
                 2 | 3 | 6 => drop(reader.fixed64_field(wire_type)?),
                 4 | 5 => drop(reader.bytes_field(wire_type)?),
                 _ => reader.skip(wire_type, tag, depth)?,
@@ -787,7 +750,7 @@ impl MessageReader {
                 6 => out.kind = low_i32(reader.varint_field(wire_type)?),
                 7 => out.start_time_unix_nano = reader.fixed64_field(wire_type)?,
                 8 => out.end_time_unix_nano = reader.fixed64_field(wire_type)?,
-                9 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                9 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 10 => out.dropped_attributes_count = low_u32(reader.varint_field(wire_type)?),
                 11 => {
                     self.push(&mut reader, tag, wire_type, depth, &mut out.events, Self::span_event)?
@@ -826,7 +789,7 @@ impl MessageReader {
             match tag {
                 1 => out.time_unix_nano = reader.fixed64_field(wire_type)?,
                 2 => out.name = reader.string_field(wire_type)?,
-                3 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                3 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 4 => drop(reader.varint_field(wire_type)?),
                 _ => reader.skip(wire_type, tag, depth)?,
             }
@@ -846,7 +809,7 @@ impl MessageReader {
                 1 => out.trace_id = reader.bytes_field(wire_type)?.to_vec(),
                 2 => out.span_id = reader.bytes_field(wire_type)?.to_vec(),
                 3 => out.trace_state = reader.string_field(wire_type)?,
-                4 => self.push_key_value(&mut reader, tag, wire_type, depth, &mut out.attributes)?,
+                4 => self.push(&mut reader, tag, wire_type, depth, &mut out.attributes, Self::key_value)?,
                 5 => drop(reader.varint_field(wire_type)?),
                 6 => drop(reader.fixed32_field(wire_type)?),
                 _ => reader.skip(wire_type, tag, depth)?,

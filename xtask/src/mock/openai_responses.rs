@@ -673,6 +673,19 @@ mod tests {
     }
 
     /// The `data:` payloads of an SSE body.
+    /// The name and parsed arguments of the function call a streamed answer completes.
+    fn function_call(body: &[u8]) -> (String, Value) {
+        let events = events(body);
+        let done = events
+            .iter()
+            .find(|it| it["type"] == "response.output_item.done")
+            .expect("an item");
+        assert_eq!(done["item"]["type"], "function_call");
+        let arguments = serde_json::from_str(done["item"]["arguments"].as_str().expect("text"))
+            .expect("JSON arguments");
+        (done["item"]["name"].as_str().expect("a name").to_owned(), arguments)
+    }
+
     fn events(body: &[u8]) -> Vec<Value> {
         String::from_utf8_lossy(body)
             .lines()
@@ -766,16 +779,8 @@ mod tests {
         }]);
         let body = format!(r#"{{"stream":true,"tools":[{EXEC_TOOL}],"input":[]}}"#);
         let (response, _) = mock.answer(&request("POST", "/v1/responses", &body));
-        let events = events(&response.body);
-        let done = events
-            .iter()
-            .find(|it| it["type"] == "response.output_item.done")
-            .expect("an item");
-        assert_eq!(done["item"]["type"], "function_call");
-        assert_eq!(done["item"]["name"], "exec_command");
-        let arguments: Value =
-            serde_json::from_str(done["item"]["arguments"].as_str().expect("text"))
-                .expect("JSON arguments");
+        let (name, arguments) = function_call(&response.body);
+        assert_eq!(name, "exec_command");
         assert_eq!(
             arguments,
             json!({ "cmd": "echo hi > out.txt", "workdir": "/tmp" })
@@ -792,16 +797,8 @@ mod tests {
         }]);
         let body = format!(r#"{{"stream":true,"tools":[{EXEC_TOOL}],"input":[]}}"#);
         let (response, _) = mock.answer(&request("POST", "/v1/responses", &body));
-        let events = events(&response.body);
-        let done = events
-            .iter()
-            .find(|it| it["type"] == "response.output_item.done")
-            .expect("an item");
-        assert_eq!(done["item"]["type"], "function_call");
-        assert_eq!(done["item"]["name"], "update_plan");
-        let arguments: Value =
-            serde_json::from_str(done["item"]["arguments"].as_str().expect("text"))
-                .expect("JSON arguments");
+        let (name, arguments) = function_call(&response.body);
+        assert_eq!(name, "update_plan");
         assert_eq!(
             arguments,
             json!({ "plan": [{ "step": "a", "status": "pending" }] })
