@@ -96,7 +96,7 @@ use crate::adapter::{
     Conv, Item, ItemData, ItemId, Normalized, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
-use crate::otlp::{hex_id, AnyValue, KeyValue, LogRecord, Span};
+use crate::otlp::{AnyValue, KeyValue, LogRecord, Span};
 use crate::schema::{attributes as attr, RecordKind, Value};
 
 /// The Codex CLI adapter.
@@ -233,39 +233,41 @@ impl Adapter for Codex {
 
 /// Cross-item facts, gathered before mapping.
 #[derive(Default)]
-struct Context {
+struct Context<'a> {
     /// Request event index → the index of the `response.completed` event carrying its tokens.
     completion_of: HashMap<usize, usize>,
     /// Completion events merged into a request's `llm_call`.
     merged_completions: HashSet<usize>,
-    /// Trace ids (hex) of the model-request events: their `handle_responses` spans are twins.
-    request_traces: HashSet<String>,
+    /// Trace ids of the model-request events: their `handle_responses` spans are twins.
+    /// (Raw bytes, borrowed from the items: most spans are looked up and ignored, and
+    /// spelling every id out in hex showed in profiles.)
+    request_traces: HashSet<&'a [u8]>,
     /// Conversations with model-request events, for spans whose trace no event shares.
     request_conversations: HashSet<String>,
     /// `call_id`s that a `codex.tool_result` event describes.
     tool_results: HashSet<String>,
     /// Turn ids that a `session_task.turn` span describes.
     task_turns: HashSet<String>,
-    /// Trace id (hex) → conversation id, from any item that has both.
-    conversation_of_trace: HashMap<String, String>,
+    /// Trace id → conversation id, from any item that has both.
+    conversation_of_trace: HashMap<&'a [u8], String>,
     /// Conversation id → the provider name its `codex.conversation_starts` event announced.
     provider_of: HashMap<String, String>,
 }
 
-impl Context {
-    fn collect(items: &[Item<'_>]) -> Context {
+impl<'a> Context<'a> {
+    fn collect(items: &'a [Item<'a>]) -> Context<'a> {
         let mut context = Context::default();
         // Model-request and completion events per conversation, in time order.
         let mut streams: BTreeMap<String, Vec<(u64, ItemId, usize, bool)>> = BTreeMap::new();
         for (index, item) in items.iter().enumerate() {
             let conversation = conversation_id(item);
-            let trace = match item.data {
-                ItemData::Log(record) => hex_id(&record.trace_id),
-                ItemData::Span(span) => hex_id(&span.trace_id),
-                ItemData::Point { .. } => String::new(),
+            let trace: &[u8] = match item.data {
+                ItemData::Log(record) => &record.trace_id,
+                ItemData::Span(span) => &span.trace_id,
+                ItemData::Point { .. } => &[],
             };
             if let (Some(conversation), false) = (&conversation, trace.is_empty()) {
-                let _ = context.conversation_of_trace.entry(trace.clone()).or_insert_with(|| conversation.clone());
+                let _ = context.conversation_of_trace.entry(trace).or_insert_with(|| conversation.clone());
             }
             match item.data {
                 ItemData::Log(record) => {
@@ -588,7 +590,7 @@ fn map_event(
     index: usize,
     items: &[Item<'_>],
     record: &LogRecord,
-    context: &Context,
+    context: &Context<'_>,
     out: &mut Normalized,
     reported: &mut HashSet<String>,
 ) {
@@ -930,15 +932,21 @@ fn map_metric(item: &Item<'_>, name: &str, out: &mut Normalized, reported: &mut 
 // ---------------------------------------------------------------------------------------------
 // Spans.
 
-fn map_span(item: &Item<'_>, span: &Span, context: &Context, out: &mut Normalized) {
-    let has_tokens = ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"]
-        .iter()
-        .any(|key| item.attr(key).and_then(as_i64).is_some());
-    let is_tool_dispatch = text(item, "call_id").is_some()
-        && text(item, "tool_name").is_some()
-        && (text(item, "codex.tool.phase").as_deref() == Some("dispatch")
-            || text(item, "tool_name").as_deref() == Some(span.name.as_str()));
-    let trace = hex_id(&span.trace_id);
+fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Normalized) {
+    // Most spans are internal and ignored: these tests are lazy, so such a span costs a few
+    // attribute scans and nothing allocated.
+    let has_tokens = || {
+        ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"]
+            .iter()
+            .any(|key| item.attr(key).and_then(as_i64).is_some())
+    };
+    let is_tool_dispatch = || {
+        text(item, "call_id").is_some()
+            && text(item, "tool_name").is_some()
+            && (text(item, "codex.tool.phase").as_deref() == Some("dispatch")
+                || text(item, "tool_name").as_deref() == Some(span.name.as_str()))
+    };
+    let trace: &[u8] = &span.trace_id;
     let kind = match span.name.as_str() {
         "session_task.turn" => RecordKind::Turn,
         "run_turn" => {
@@ -950,9 +958,9 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context, out: &mut Normalize
             }
             RecordKind::Turn
         }
-        "handle_responses" if has_tokens => {
-            let conversation = conversation_id(item).or_else(|| context.conversation_of_trace.get(&trace).cloned());
-            let twin = context.request_traces.contains(&trace)
+        "handle_responses" if has_tokens() => {
+            let conversation = conversation_id(item).or_else(|| context.conversation_of_trace.get(trace).cloned());
+            let twin = context.request_traces.contains(trace)
                 || conversation.is_some_and(|it| context.request_conversations.contains(&it));
             if twin {
                 out.ignored.push((
@@ -964,7 +972,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context, out: &mut Normalize
             }
             RecordKind::LlmCall
         }
-        _ if is_tool_dispatch => {
+        _ if is_tool_dispatch() => {
             if text(item, "call_id").is_some_and(|it| context.tool_results.contains(&it)) {
                 out.ignored.push((
                     item.id,
@@ -979,7 +987,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context, out: &mut Normalize
             return;
         }
     };
-    let session = conversation_id(item).or_else(|| context.conversation_of_trace.get(&trace).cloned());
+    let session = conversation_id(item).or_else(|| context.conversation_of_trace.get(trace).cloned());
     // A dispatch span is named after its tool; any other name is not trusted as metadata.
     let name = if kind == RecordKind::ToolCall && text(item, "tool_name").as_deref() != Some(span.name.as_str()) {
         "tool_dispatch"
