@@ -408,15 +408,25 @@ impl RecordBuilder {
 
     /// Keeps a vendor attribute that has no canonical key, under `key`.
     pub fn vendor_attr(&mut self, key: &str, value: &AnyValue) -> &mut Self {
-        let _ = self.record.vendor_attributes.insert(key.to_owned(), any_to_value(value));
+        self.vendor_attr_owned(key.to_owned(), value)
+    }
+
+    /// [`RecordBuilder::vendor_attr`] for a key the adapter built (no second copy of it).
+    pub fn vendor_attr_owned(&mut self, key: String, value: &AnyValue) -> &mut Self {
+        let _ = self.record.vendor_attributes.insert(key, any_to_value(value));
         self
     }
 
     /// Keeps a vendor attribute the adapter knows to be metadata (an id, a name, an
     /// enumeration): unlike [`RecordBuilder::vendor_attr`], `metadata_only` keeps its value.
     pub fn vendor_metadata(&mut self, key: &str, value: &AnyValue) -> &mut Self {
-        let _ = self.record.vendor_attributes.insert(key.to_owned(), any_to_value(value));
-        let _ = self.record.vendor_metadata.insert(key.to_owned());
+        self.vendor_metadata_owned(key.to_owned(), value)
+    }
+
+    /// [`RecordBuilder::vendor_metadata`] for a key the adapter built.
+    pub fn vendor_metadata_owned(&mut self, key: String, value: &AnyValue) -> &mut Self {
+        let _ = self.record.vendor_metadata.insert(key.clone());
+        let _ = self.record.vendor_attributes.insert(key, any_to_value(value));
         self
     }
 
@@ -424,6 +434,16 @@ impl RecordBuilder {
     pub fn finish(self) -> CanonicalRecord {
         self.record
     }
+}
+
+/// The vendor key a resource attribute is kept under: `resource.<key>`. (Built by hand: it is
+/// made for every resource attribute of every record, and `format!` showed in profiles.)
+pub fn resource_key(key: &str) -> String {
+    const PREFIX: &str = "resource.";
+    let mut out = String::with_capacity(PREFIX.len() + key.len());
+    out.push_str(PREFIX);
+    out.push_str(key);
+    out
 }
 
 /// Converts a wire value to a canonical value without interpretation (for vendor attributes).

@@ -45,8 +45,9 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::adapter::{
-    apply_rules, as_i64, as_string, command_and_path_from_arguments, keep, metric_record, passthrough, plain_number, rule, usd_number_to_micros, Adapter,
-    AttrRule, Conv, Item, ItemData, Normalized, RecordBuilder, Signature,
+    apply_rules, as_i64, as_string, command_and_path_from_arguments, keep, metric_record, passthrough, plain_number,
+    resource_key, rule, usd_number_to_micros, Adapter, AttrRule, Conv, Item, ItemData, Normalized, RecordBuilder,
+    Signature,
 };
 use crate::finding::{Finding, Level};
 use crate::otlp::{AnyValue, LogRecord, Span};
@@ -394,7 +395,7 @@ fn common(builder: &mut RecordBuilder, item: &Item<'_>, out: &mut Normalized) {
             "service.name" | "service.version" | "os.type" | "os.version" | "host.arch" | "host.name"
         ) || IDENTITY_KEYS.iter().any(|(key, _)| *key == kv.key);
         if !mapped {
-            let _ = builder.vendor_attr(&format!("resource.{}", kv.key), &kv.value);
+            let _ = builder.vendor_attr_owned(resource_key(&kv.key), &kv.value);
         }
     }
     drop_placeholders(builder);

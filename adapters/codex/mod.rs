@@ -92,8 +92,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::adapter::{
-    apply_rules, as_i64, as_string, metric_record, passthrough, plain_number, rule, usd_to_micros, Adapter, AttrRule,
-    Conv, Item, ItemData, ItemId, Normalized, RecordBuilder, Signature,
+    apply_rules, as_i64, as_string, metric_record, passthrough, plain_number, resource_key, rule, usd_to_micros,
+    Adapter, AttrRule, Conv, Item, ItemData, ItemId, Normalized, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
 use crate::otlp::{AnyValue, KeyValue, LogRecord, Span};
@@ -447,7 +447,7 @@ fn resource_vendor_attrs(builder: &mut RecordBuilder, item: &Item<'_>) {
                 | "os_version"
         ) || kv.key.starts_with("telemetry.sdk.");
         if !mapped {
-            let _ = builder.vendor_attr(&format!("resource.{}", kv.key), &kv.value);
+            let _ = builder.vendor_attr_owned(resource_key(&kv.key), &kv.value);
         }
     }
 }

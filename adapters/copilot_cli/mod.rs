@@ -126,8 +126,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::adapter::{
-    apply_rules, as_f64, as_string, keep, metric_record, passthrough, plain_number, rule, Adapter, AttrRule, Conv,
-    Item, ItemData, ItemId, Normalized, Point, RecordBuilder, Signature,
+    apply_rules, as_f64, as_string, keep, metric_record, passthrough, plain_number, resource_key, rule, Adapter,
+    AttrRule, Conv, Item, ItemData, ItemId, Normalized, Point, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
 use crate::otlp::{AnyValue, KeyValue, Span, SpanEvent};
@@ -698,10 +698,10 @@ fn common(
             "service.name" | "service.version" | "os.type" | "os.version" | "host.arch" | "host.name" => {}
             // `copilot-otel-<pid>-0` and the client kind: ids, not content.
             "service.instance.id" | "client.kind" => {
-                let _ = builder.vendor_metadata(&format!("resource.{}", kv.key), &kv.value);
+                let _ = builder.vendor_metadata_owned(resource_key(&kv.key), &kv.value);
             }
             _ => {
-                let _ = builder.vendor_attr(&format!("resource.{}", kv.key), &kv.value);
+                let _ = builder.vendor_attr_owned(resource_key(&kv.key), &kv.value);
             }
         }
     }

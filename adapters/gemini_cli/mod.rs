@@ -120,8 +120,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::adapter::{
-    apply_rules, as_bool, as_f64, as_i64, as_string, keep, metric_record, plain_number, rule, Adapter, AttrRule, Conv,
-    Item, ItemData, Normalized, Point, RecordBuilder, Signature,
+    apply_rules, as_bool, as_f64, as_i64, as_string, keep, metric_record, plain_number, resource_key, rule, Adapter,
+    AttrRule, Conv, Item, ItemData, Normalized, Point, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
 use crate::otlp::{AnyValue, KeyValue, LogRecord, Span};
@@ -543,11 +543,11 @@ fn common(
             || kv.key == "user.email"
             || RESOURCE_FACTS.iter().any(|(key, _)| *key == kv.key);
         if !mapped && !matches!(kv.value, AnyValue::Empty) {
-            let key = format!("resource.{}", kv.key);
+            let key = resource_key(&kv.key);
             if RESOURCE_METADATA.contains(&kv.key.as_str()) {
-                let _ = builder.vendor_metadata(&key, &kv.value);
+                let _ = builder.vendor_metadata_owned(key, &kv.value);
             } else {
-                let _ = builder.vendor_attr(&key, &kv.value);
+                let _ = builder.vendor_attr_owned(key, &kv.value);
             }
         }
     }

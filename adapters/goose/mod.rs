@@ -74,7 +74,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::adapter::{
-    apply_rules, as_string, keep, metric_record, plain_number, rule, Adapter, AttrRule, Conv, Item,
+    apply_rules, as_string, keep, metric_record, plain_number, resource_key, rule, Adapter, AttrRule, Conv, Item,
     ItemData, ItemId, Normalized, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
@@ -384,11 +384,11 @@ fn common(builder: &mut RecordBuilder, item: &Item<'_>, usage: bool, out: &mut N
                 let _ = builder.set(key, Value::Str(value));
             }
             _ => {
-                let key = format!("resource.{}", kv.key);
+                let key = resource_key(&kv.key);
                 if RESOURCE_METADATA.contains(&kv.key.as_str()) {
-                    let _ = builder.vendor_metadata(&key, &kv.value);
+                    let _ = builder.vendor_metadata_owned(key, &kv.value);
                 } else {
-                    let _ = builder.vendor_attr(&key, &kv.value);
+                    let _ = builder.vendor_attr_owned(key, &kv.value);
                 }
             }
         }

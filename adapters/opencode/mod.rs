@@ -118,7 +118,7 @@
 mod native;
 mod plugin;
 
-use crate::adapter::{as_string, Adapter, Item, ItemData, Normalized, RecordBuilder, Signature};
+use crate::adapter::{as_string, resource_key, Adapter, Item, ItemData, Normalized, RecordBuilder, Signature};
 use crate::otlp::{find_attr, AnyValue, Span};
 use crate::schema::{attributes as attr, Value};
 
@@ -236,11 +236,11 @@ fn resource(builder: &mut RecordBuilder, item: &Item<'_>) {
                 }
             }
             _ => {
-                let key = format!("resource.{}", kv.key);
+                let key = resource_key(&kv.key);
                 if RESOURCE_METADATA.contains(&kv.key.as_str()) {
-                    let _ = builder.vendor_metadata(&key, &kv.value);
+                    let _ = builder.vendor_metadata_owned(key, &kv.value);
                 } else {
-                    let _ = builder.vendor_attr(&key, &kv.value);
+                    let _ = builder.vendor_attr_owned(key, &kv.value);
                 }
             }
         }

@@ -106,8 +106,8 @@
 use std::collections::HashSet;
 
 use crate::adapter::{
-    any_to_json, apply_rules, as_i64, as_string, convert, keep, metric_record, plain_number, rule, Adapter, AttrRule,
-    Conv, Item, ItemData, Normalized, Point, RecordBuilder, Signature,
+    any_to_json, apply_rules, as_i64, as_string, convert, keep, metric_record, plain_number, resource_key, rule,
+    Adapter, AttrRule, Conv, Item, ItemData, Normalized, Point, RecordBuilder, Signature,
 };
 use crate::finding::{Finding, Level};
 use crate::otlp::{AnyValue, KeyValue, Span};
@@ -427,7 +427,7 @@ fn common(builder: &mut RecordBuilder, item: &Item<'_>, attributes: &[KeyValue],
                 | "user.email"
         );
         if !mapped && !matches!(kv.value, AnyValue::Empty) {
-            let _ = builder.vendor_attr(&format!("resource.{}", kv.key), &kv.value);
+            let _ = builder.vendor_attr_owned(resource_key(&kv.key), &kv.value);
         }
     }
     let mut consumed: Vec<&str> = CONSUMED.to_vec();
