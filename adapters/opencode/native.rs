@@ -152,25 +152,26 @@ struct StreamLog {
     error_type: Option<String>,
 }
 
-/// Cross-item facts of a capture's native telemetry.
+/// Cross-item facts of a capture's native telemetry. Ids and names are borrowed from the
+/// items: the context is built for every span, and copying each id showed in profiles.
 #[derive(Default)]
 struct Context<'a> {
     /// Span id → (parent span id, name), to walk ancestors.
-    parents: HashMap<Vec<u8>, (Vec<u8>, String)>,
+    parents: HashMap<&'a [u8], (&'a [u8], &'a str)>,
     /// Spans with an AI SDK provider call below them (`ai.streamText`, `LLM.run`, …).
-    above_provider_calls: HashSet<Vec<u8>>,
+    above_provider_calls: HashSet<&'a [u8]>,
     /// Spans with a *failed* AI SDK provider call below them.
-    above_failed_provider_calls: HashSet<Vec<u8>>,
+    above_failed_provider_calls: HashSet<&'a [u8]>,
     /// `Tool.execute` call ids.
     tool_executes: HashSet<String>,
     /// `ai.toolCall` spans by call id.
     ai_tool_calls: HashMap<String, Item<'a>>,
     /// `stream` / `stream error` logs by the span they were logged in.
-    stream_logs: HashMap<Vec<u8>, StreamLog>,
+    stream_logs: HashMap<&'a [u8], StreamLog>,
     /// The session ids seen in each trace (span attributes and log contexts).
-    trace_sessions: HashMap<Vec<u8>, HashSet<String>>,
+    trace_sessions: HashMap<&'a [u8], HashSet<String>>,
     /// The capture's `LLM.run` span ids.
-    llm_runs: HashSet<Vec<u8>>,
+    llm_runs: HashSet<&'a [u8]>,
 }
 
 impl<'a> Context<'a> {
@@ -182,20 +183,20 @@ impl<'a> Context<'a> {
                 ItemData::Span(span) => {
                     if !span.span_id.is_empty() {
                         let _ = context.parents.insert(
-                            span.span_id.clone(),
-                            (span.parent_span_id.clone(), span.name.as_str().to_owned()),
+                            &span.span_id,
+                            (&span.parent_span_id, span.name.as_str()),
                         );
                     }
                     if is_provider_call(&span.name) {
-                        provider_calls.push((span.parent_span_id.clone(), span.status_code == 2));
+                        provider_calls.push((&span.parent_span_id[..], span.status_code == 2));
                     }
                     if span.name == LLM_RUN && !span.span_id.is_empty() {
-                        let _ = context.llm_runs.insert(span.span_id.clone());
+                        let _ = context.llm_runs.insert(&span.span_id);
                     }
                     if let Some(session) = session_of(item) {
                         context
                             .trace_sessions
-                            .entry(span.trace_id.clone())
+                            .entry(&span.trace_id)
                             .or_default()
                             .insert(session);
                     }
@@ -223,7 +224,7 @@ impl<'a> Context<'a> {
                     {
                         context
                             .trace_sessions
-                            .entry(record.trace_id.clone())
+                            .entry(&record.trace_id)
                             .or_default()
                             .insert(session);
                     }
@@ -234,7 +235,7 @@ impl<'a> Context<'a> {
                         "stream" => {
                             let entry = context
                                 .stream_logs
-                                .entry(record.span_id.clone())
+                                .entry(&record.span_id)
                                 .or_default();
                             let details = details.unwrap_or_default();
                             entry.provider = entry
@@ -257,7 +258,7 @@ impl<'a> Context<'a> {
                         "stream error" => {
                             let entry = context
                                 .stream_logs
-                                .entry(record.span_id.clone())
+                                .entry(&record.span_id)
                                 .or_default();
                             let details = details.unwrap_or_default();
                             entry.error_type = error_class(&details);
@@ -276,13 +277,12 @@ impl<'a> Context<'a> {
                 if parent.is_empty() {
                     break;
                 }
-                let new_failure =
-                    failed && context.above_failed_provider_calls.insert(parent.clone());
-                if !context.above_provider_calls.insert(parent.clone()) && !new_failure {
+                let new_failure = failed && context.above_failed_provider_calls.insert(parent);
+                if !context.above_provider_calls.insert(parent) && !new_failure {
                     break;
                 }
-                match context.parents.get(&parent) {
-                    Some((next, _)) => parent = next.clone(),
+                match context.parents.get(parent) {
+                    Some((next, _)) => parent = next,
                     None => break,
                 }
             }
@@ -302,18 +302,18 @@ impl<'a> Context<'a> {
 
     /// The nearest `LLM.run` at or above a span (an AI SDK call runs inside one), and the name
     /// of that `LLM.run`'s parent; bounded, since ids can repeat in hostile input.
-    fn llm_run_of(&self, span: &Span) -> Option<(Vec<u8>, Option<&str>)> {
-        let mut id = span.span_id.clone();
+    fn llm_run_of<'s>(&'s self, span: &'s Span) -> Option<(&'s [u8], Option<&'s str>)> {
+        let mut id: &[u8] = &span.span_id;
         let mut name = span.name.as_str();
         for _ in 0..16 {
-            let (parent, _) = self.parents.get(&id)?;
+            let (parent, _) = self.parents.get(id)?;
             if name == LLM_RUN {
-                let parent_name = self.parents.get(parent).map(|(_, it)| it.as_str());
+                let parent_name = self.parents.get(parent).map(|(_, it)| *it);
                 return Some((id, parent_name));
             }
             let (_, parent_name) = self.parents.get(parent)?;
-            id = parent.clone();
-            name = parent_name.as_str();
+            id = parent;
+            name = parent_name;
         }
         None
     }
@@ -371,15 +371,15 @@ fn map_log(item: &Item<'_>, record: &LogRecord, context: &Context<'_>, out: &mut
         out.ignored.push((item.id, SERVICE_LOG.to_owned()));
         return;
     }
-    if context.llm_runs.contains(&record.span_id)
-        && !context.above_provider_calls.contains(&record.span_id)
+    if context.llm_runs.contains(record.span_id.as_slice())
+        && !context.above_provider_calls.contains(record.span_id.as_slice())
     {
         out.ignored.push((item.id, STREAM_ERROR_FOLDED.to_owned()));
         return;
     }
     if context
         .above_failed_provider_calls
-        .contains(&record.span_id)
+        .contains(record.span_id.as_slice())
     {
         out.ignored
             .push((item.id, STREAM_ERROR_OF_PROVIDER_CALL.to_owned()));
@@ -389,7 +389,7 @@ fn map_log(item: &Item<'_>, record: &LogRecord, context: &Context<'_>, out: &mut
     // or only successful AI SDK calls are below it): the log is its only record.
     let stream = context
         .stream_logs
-        .get(&record.span_id)
+        .get(record.span_id.as_slice())
         .cloned()
         .unwrap_or_default();
     let details = log_message(record).and_then(|(_, details)| details);
@@ -448,7 +448,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
             RecordKind::ToolCall
         }
         LLM_RUN | "ai.streamText" | "ai.generateText" | "ai.streamObject" | "ai.generateObject"
-            if context.above_provider_calls.contains(&span.span_id) =>
+            if context.above_provider_calls.contains(span.span_id.as_slice()) =>
         {
             out.ignored.push((
                 item.id,
@@ -461,7 +461,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
         LLM_RUN => {
             let stream_failed = context
                 .stream_logs
-                .get(&span.span_id)
+                .get(span.span_id.as_slice())
                 .is_some_and(|it| it.error.is_some());
             if failed || stream_failed {
                 RecordKind::ApiError
@@ -486,7 +486,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
     let mut builder = RecordBuilder::new(VENDOR, kind, item, name);
     let stream = context
         .stream_logs
-        .get(&span.span_id)
+        .get(span.span_id.as_slice())
         .cloned()
         .unwrap_or_default();
     let session = session_of(item)
@@ -537,7 +537,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
             // Which agent made the call: from the `stream` log of the call's LLM.run (the AI SDK
             // spans run inside it), else `title` when opencode's title generation made it.
             if let Some((llm_run, parent)) = context.llm_run_of(span) {
-                if let Some(run_stream) = context.stream_logs.get(&llm_run) {
+                if let Some(run_stream) = context.stream_logs.get(llm_run) {
                     stream_facts(&mut builder, run_stream);
                 }
                 if parent == Some("SessionPrompt.ensureTitle") && !builder.has(attr::QUERY_SOURCE) {
