@@ -66,15 +66,19 @@ pub trait Adapter: Sync {
     }
 }
 
+/// Why an item was ignored or rejected: most reasons are fixed text (`"internal tracing
+/// span"`), given for thousands of items, so they are borrowed rather than copied for each.
+pub type Reason = std::borrow::Cow<'static, str>;
+
 /// What an adapter produced.
 #[derive(Debug, Default)]
 pub struct Normalized {
     /// Canonical records, each naming its source item.
     pub records: Vec<CanonicalRecord>,
     /// Items deliberately not mapped, with the reason (for example debug logs).
-    pub ignored: Vec<(ItemId, String)>,
+    pub ignored: Vec<(ItemId, Reason)>,
     /// Items that could not be used, with the reason.
-    pub rejected: Vec<(ItemId, String)>,
+    pub rejected: Vec<(ItemId, Reason)>,
     /// Everything worth saying about the input.
     pub findings: Vec<Finding>,
 }

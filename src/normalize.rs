@@ -194,13 +194,13 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
                     .for_vendor(vendor)
                     .at(item.location("")),
                 );
-                let _ = slot.insert(Outcome::Rejected("dropped by the adapter without a reason".to_owned()));
+                let _ = slot.insert(Outcome::Rejected("dropped by the adapter without a reason".into()));
             }
         }
     }
     for (id, reason) in unclaimed {
         let _ = vendor_of.insert(id, UNKNOWN_VENDOR);
-        let _ = outcome.insert(id, Outcome::Ignored(reason));
+        let _ = outcome.insert(id, Outcome::Ignored(reason.into()));
     }
 
     // Records point only at items they were given; anything else is an adapter bug.
@@ -252,11 +252,11 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
             Some(Outcome::Normalized) => counts.normalized += 1,
             Some(Outcome::Ignored(reason)) => {
                 counts.ignored += 1;
-                *reasons.entry((false, reason.as_str())).or_default() += 1;
+                *reasons.entry((false, &**reason)).or_default() += 1;
             }
             Some(Outcome::Rejected(reason)) => {
                 counts.rejected += 1;
-                *reasons.entry((true, reason.as_str())).or_default() += 1;
+                *reasons.entry((true, &**reason)).or_default() += 1;
             }
             None => {
                 // Unreachable by construction (every item gets an outcome above); counted
@@ -285,8 +285,8 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
 
 enum Outcome {
     Normalized,
-    Ignored(String),
-    Rejected(String),
+    Ignored(adapter::Reason),
+    Rejected(adapter::Reason),
 }
 
 fn resource_field(signal: crate::otlp::Signal) -> &'static str {

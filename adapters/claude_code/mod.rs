@@ -483,7 +483,7 @@ fn tool_details(builder: &mut RecordBuilder) {
 
 fn map_event(item: &Item<'_>, record: &LogRecord, out: &mut Normalized, unknown_names: &mut HashSet<String>) {
     let Some(name) = event_name(record) else {
-        out.rejected.push((item.id, "log record without `event.name` or a `claude_code.` body".to_owned()));
+        out.rejected.push((item.id, "log record without `event.name` or a `claude_code.` body".into()));
         out.findings.push(
             Finding::new("missing_event_name", Level::Violation, "a Claude Code log record names no event")
                 .for_vendor(VENDOR)
@@ -698,7 +698,7 @@ fn map_span(
                     }
                 }
             }
-            out.ignored.push((item.id, reason));
+            out.ignored.push((item.id, reason.into()));
         }
         None => out.records.push(record),
     }

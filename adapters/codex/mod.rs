@@ -598,7 +598,7 @@ fn map_event(
     let Some(name) = event_name(record) else {
         // The exporter's own DEBUG line (`flushing OTEL metrics`) has no event name.
         if (1..9).contains(&record.severity_number) {
-            out.ignored.push((item.id, "diagnostic log below INFO without an event name".to_owned()));
+            out.ignored.push((item.id, "diagnostic log below INFO without an event name".into()));
             return;
         }
         report_once(
@@ -636,7 +636,7 @@ fn map_event(
                     out.ignored.push((
                         item.id,
                         "response.completed stream event: its token counts are merged into the llm_call of the request it completes"
-                            .to_owned(),
+                            .into(),
                     ));
                     return;
                 }
@@ -645,7 +645,7 @@ fn map_event(
                 out.ignored.push((
                     item.id,
                     "stream event other than the token-carrying response.completed: per-event timing only (the codex.sse_event metric counts them)"
-                        .to_owned(),
+                        .into(),
                 ));
                 return;
             }
@@ -953,7 +953,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
             let turn = text(item, "turn.id").or_else(|| text(item, "turn_id"));
             if turn.is_some_and(|it| context.task_turns.contains(&it)) {
                 out.ignored
-                    .push((item.id, "run_turn span: the session_task.turn span describes the same turn".to_owned()));
+                    .push((item.id, "run_turn span: the session_task.turn span describes the same turn".into()));
                 return;
             }
             RecordKind::Turn
@@ -966,7 +966,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
                 out.ignored.push((
                     item.id,
                     "handle_responses span with token usage: the codex.api_request event and its response.completed event describe the same model call"
-                        .to_owned(),
+                        .into(),
                 ));
                 return;
             }
@@ -976,14 +976,14 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
             if text(item, "call_id").is_some_and(|it| context.tool_results.contains(&it)) {
                 out.ignored.push((
                     item.id,
-                    "tool dispatch span: the codex.tool_result event describes the same call".to_owned(),
+                    "tool dispatch span: the codex.tool_result event describes the same call".into(),
                 ));
                 return;
             }
             RecordKind::ToolCall
         }
         _ => {
-            out.ignored.push((item.id, INTERNAL_SPAN.to_owned()));
+            out.ignored.push((item.id, INTERNAL_SPAN.into()));
             return;
         }
     };

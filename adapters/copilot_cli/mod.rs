@@ -524,7 +524,7 @@ impl Adapter for CopilotCli {
                         && !seen_spans.insert((span.trace_id.clone(), span.span_id.clone()))
                     {
                         out.ignored
-                            .push((item.id, "duplicate of an earlier span with the same trace and span id".to_owned()));
+                            .push((item.id, "duplicate of an earlier span with the same trace and span id".into()));
                         continue;
                     }
                     map_span(item, span, &index, &mut out, &mut reported);

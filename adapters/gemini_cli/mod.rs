@@ -912,7 +912,7 @@ fn map_details_event(item: &Item<'_>, book: &mut CallBook, joins: &mut Joins, ou
     if !is_response_details(item) {
         out.ignored.push((
             item.id,
-            "gen_ai.client.inference.operation.details request or error half: the call is counted from its gemini_cli.api_response or api_error event".to_owned(),
+            "gen_ai.client.inference.operation.details request or error half: the call is counted from its gemini_cli.api_response or api_error event".into(),
         ));
         return;
     }
@@ -921,7 +921,7 @@ fn map_details_event(item: &Item<'_>, book: &mut CallBook, joins: &mut Joins, ou
         joins.response_ids.entry(session_of(item)).or_default().push(response_id);
         out.ignored.push((
             item.id,
-            "gen_ai.client.inference.operation.details response half: semconv twin of a gemini_cli.api_response event of the same session (its response id is added to that record)".to_owned(),
+            "gen_ai.client.inference.operation.details response half: semconv twin of a gemini_cli.api_response event of the same session (its response id is added to that record)".into(),
         ));
         return;
     }
@@ -1100,7 +1100,7 @@ fn map_span(
                 out.ignored.push((
                     item.id,
                     "llm_call span: the session's gemini_cli.api_response/api_error events count the same model call"
-                        .to_owned(),
+                        .into(),
                 ));
                 return;
             }
@@ -1129,7 +1129,7 @@ fn map_span(
                 joins.add_tool_call_id(item, span, &session, out);
                 out.ignored.push((
                     item.id,
-                    "tool_call span: the session's gemini_cli.tool_call events count the same tool call (its call id is added to that event's records)".to_owned(),
+                    "tool_call span: the session's gemini_cli.tool_call events count the same tool call (its call id is added to that event's records)".into(),
                 ));
                 return;
             }

@@ -551,7 +551,7 @@ fn map_span(
         {
             out.ignored.push((
                 item.id,
-                format!("`{name}` inside `stream_response_from_provider` is the same model call"),
+                format!("`{name}` inside `stream_response_from_provider` is the same model call").into(),
             ));
             return;
         }
@@ -641,14 +641,14 @@ fn map_log(
     if !goose_scope {
         out.ignored.push((
             item.id,
-            "log record of a dependency of Goose (not agent telemetry)".to_owned(),
+            "log record of a dependency of Goose (not agent telemetry)".into(),
         ));
         return;
     }
     if (1..=8).contains(&record.severity_number) {
         out.ignored.push((
             item.id,
-            "debug or trace log record (OTEL_LOG_LEVEL below info)".to_owned(),
+            "debug or trace log record (OTEL_LOG_LEVEL below info)".into(),
         ));
         return;
     }
@@ -656,14 +656,14 @@ fn map_log(
     if body == TOOL_STARTED {
         out.ignored.push((
             item.id,
-            "`Tool call started` marks the start of a call its completion describes".to_owned(),
+            "`Tool call started` marks the start of a call its completion describes".into(),
         ));
         return;
     }
     if body == TOOL_COMPLETED && pairs.paired_logs.contains(&item.id) {
         out.ignored.push((
             item.id,
-            "the dispatch_tool_call span describes the same tool call".to_owned(),
+            "the dispatch_tool_call span describes the same tool call".into(),
         ));
         return;
     }

@@ -368,13 +368,13 @@ fn error_class(details: &str) -> Option<String> {
 fn map_log(item: &Item<'_>, record: &LogRecord, context: &Context<'_>, out: &mut Normalized) {
     let is_stream_error = log_message(record).is_some_and(|(message, _)| message == "stream error");
     if !is_stream_error {
-        out.ignored.push((item.id, SERVICE_LOG.to_owned()));
+        out.ignored.push((item.id, SERVICE_LOG.into()));
         return;
     }
     if context.llm_runs.contains(record.span_id.as_slice())
         && !context.above_provider_calls.contains(record.span_id.as_slice())
     {
-        out.ignored.push((item.id, STREAM_ERROR_FOLDED.to_owned()));
+        out.ignored.push((item.id, STREAM_ERROR_FOLDED.into()));
         return;
     }
     if context
@@ -382,7 +382,7 @@ fn map_log(item: &Item<'_>, record: &LogRecord, context: &Context<'_>, out: &mut
         .contains(record.span_id.as_slice())
     {
         out.ignored
-            .push((item.id, STREAM_ERROR_OF_PROVIDER_CALL.to_owned()));
+            .push((item.id, STREAM_ERROR_OF_PROVIDER_CALL.into()));
         return;
     }
     // A failed model request with no record of its own in the capture (its span is missing,
@@ -441,7 +441,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
             {
                 out.ignored.push((
                     item.id,
-                    format!("the Tool.execute span of tool call {id} describes the same call"),
+                    format!("the Tool.execute span of tool call {id} describes the same call").into(),
                 ));
                 return;
             }
@@ -454,7 +454,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
                 item.id,
                 format!(
                     "`{name}` wraps AI SDK provider-call spans, which are the llm_call records"
-                ),
+                ).into(),
             ));
             return;
         }
@@ -479,7 +479,7 @@ fn map_span(item: &Item<'_>, span: &Span, context: &Context<'_>, out: &mut Norma
         PROMPT => RecordKind::Turn,
         _ if name.starts_with("ai.") => RecordKind::Passthrough,
         _ => {
-            out.ignored.push((item.id, INTERNAL_SPAN.to_owned()));
+            out.ignored.push((item.id, INTERNAL_SPAN.into()));
             return;
         }
     };

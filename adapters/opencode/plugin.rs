@@ -284,7 +284,7 @@ fn map_event(
     let Some(name) = event_name(record) else {
         out.rejected.push((
             item.id,
-            "plugin log record without `event.name` or a name body".to_owned(),
+            "plugin log record without `event.name` or a name body".into(),
         ));
         out.findings.push(
             Finding::new(
@@ -300,7 +300,7 @@ fn map_event(
     if let Some(span) = twins.of_event(item, record, &name) {
         out.ignored.push((
             item.id,
-            format!("the plugin's `{span}` span describes the same call as this `{name}` event"),
+            format!("the plugin's `{span}` span describes the same call as this `{name}` event").into(),
         ));
         return;
     }

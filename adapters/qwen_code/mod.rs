@@ -365,7 +365,7 @@ fn event_name(attributes: &[KeyValue]) -> Option<EventName> {
 }
 
 fn reject_unnamed(item: &Item<'_>, out: &mut Normalized) {
-    out.rejected.push((item.id, "log record without an `event.name` attribute".to_owned()));
+    out.rejected.push((item.id, "log record without an `event.name` attribute".into()));
     out.findings.push(
         Finding::new("missing_event_name", Level::Violation, "a Qwen Code log record names no event")
             .for_vendor(VENDOR)
