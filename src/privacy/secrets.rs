@@ -739,6 +739,9 @@ pub fn scrub_text<'a>(text: &'a str, found: &mut SecretCounts) -> Cow<'a, str> {
 #[derive(Debug, Default)]
 pub struct ScrubMemo {
     clean: foldhash::HashSet<Box<str>>,
+    /// Vendor keys known to read as names, hold no secret and name none (see
+    /// [`ScrubMemo::is_plain_key`]).
+    plain_keys: foldhash::HashSet<Box<str>>,
 }
 
 impl ScrubMemo {
@@ -759,6 +762,21 @@ impl ScrubMemo {
             let _ = self.clean.insert(Box::from(text));
         }
         res
+    }
+
+    /// Whether `key` is a vendor key seen before that reads as a name (see
+    /// `privacy::looks_like_a_name`), holds no secret and does not name one ([`is_secret_key`]):
+    /// the privacy layer then neither renames it nor checks its value by key. One lookup
+    /// instead of three checks; every record repeats the same few dozen vendor keys.
+    pub fn is_plain_key(&self, key: &str) -> bool {
+        self.plain_keys.contains(key)
+    }
+
+    /// Remembers `key` as plain; the caller has checked that it is (bounded like the rest).
+    pub fn remember_plain_key(&mut self, key: &str) {
+        if self.plain_keys.len() < ScrubMemo::LIMIT {
+            let _ = self.plain_keys.insert(Box::from(key));
+        }
     }
 
     /// [`ScrubMemo::scrub_text`] in place.
