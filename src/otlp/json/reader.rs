@@ -781,7 +781,15 @@ where
             self.tracker.leave();
             match element {
                 None => break,
-                Some(Some(value)) => res.push(value),
+                Some(Some(value)) => {
+                    // JSON does not say how long a list is. Room for 16 at the first element
+                    // spares lists of attributes and records two or three reallocations (they
+                    // showed as 4% of the decode's instructions).
+                    if res.capacity() == 0 {
+                        res.reserve_exact(16);
+                    }
+                    res.push(value);
+                }
                 Some(None) => {}
             }
         }
