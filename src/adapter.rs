@@ -440,14 +440,10 @@ impl RecordBuilder {
     }
 }
 
-/// The vendor key a resource attribute is kept under: `resource.<key>`. (Built by hand: it is
-/// made for every resource attribute of every record, and `format!` showed in profiles.)
+/// The vendor key a resource attribute is kept under: `resource.<key>`. (Not `format!`: it is
+/// made for every resource attribute of every record, and formatting showed in profiles.)
 pub fn resource_key(key: &str) -> String {
-    const PREFIX: &str = "resource.";
-    let mut out = String::with_capacity(PREFIX.len() + key.len());
-    out.push_str(PREFIX);
-    out.push_str(key);
-    out
+    ["resource.", key].concat()
 }
 
 /// Converts a wire value to a canonical value without interpretation (for vendor attributes).

@@ -124,7 +124,7 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
 
     // Detect per resource group, then hand each adapter all of its items at once.
     let mut claimed: BTreeMap<&'static str, (&'static dyn Adapter, Vec<Item<'_>>)> = BTreeMap::new();
-    let mut unclaimed: Vec<(ItemId, String)> = Vec::new();
+    let mut unclaimed: Vec<(ItemId, adapter::Reason)> = Vec::new();
     let mut detections: HashMap<(u32, u32), Option<&'static dyn Adapter>> = HashMap::new();
     for (request_index, request) in capture.requests.iter().enumerate() {
         for (resource_index, evidence) in detect::evidence(&request.decoded.request).iter().enumerate() {
@@ -159,7 +159,7 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
     for item in &items {
         match detections.get(&(item.id.request, item.id.resource)).copied().flatten() {
             Some(adapter) => claimed.entry(adapter.name()).or_insert_with(|| (adapter, Vec::new())).1.push(*item),
-            None => unclaimed.push((item.id, "no adapter claims this resource".to_owned())),
+            None => unclaimed.push((item.id, "no adapter claims this resource".into())),
         }
     }
 
@@ -200,7 +200,7 @@ pub fn normalize(capture: &Capture, options: &Options) -> Output {
     }
     for (id, reason) in unclaimed {
         let _ = vendor_of.insert(id, UNKNOWN_VENDOR);
-        let _ = outcome.insert(id, Outcome::Ignored(reason.into()));
+        let _ = outcome.insert(id, Outcome::Ignored(reason));
     }
 
     // Records point only at items they were given; anything else is an adapter bug.

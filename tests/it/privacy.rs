@@ -626,6 +626,48 @@ fn record(attributes: BTreeMap<&'static str, Value>, vendor_attributes: BTreeMap
     }
 }
 
+/// The scrub memo remembers plain vendor keys and skips their checks on later records; a
+/// record whose key is renamed is rebuilt. Neither may change what a mode keeps: three equal
+/// records come out equal, in every mode, with the keys before and after a renamed one
+/// filtered like any other.
+#[test]
+fn plain_keys_remembered_and_renamed_keys_change_nothing_a_mode_keeps() {
+    let secret_key = "sk-ant-api03-Zq8vN2xWcR5tY7uI9oP1aS3dF6gH8jK0lL2zX4cV6bN8mQ1wE3rT5yU7iO9pA2sD4fG6hJ8kL0zX2cV4bN6mQ8wE0r";
+    // In key order: two plain keys, the secret key (renamed by scrubbing), a text key
+    // (withheld in `metadata_only`).
+    let vendor: BTreeMap<String, Value> = [
+        ("db.password", "hunter2hunter2"),
+        ("gen_ai.request.model", "gpt-5"),
+        (secret_key, "y"),
+        ("zz key with spaces", "x"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), Value::Str(value.to_owned())))
+    .collect();
+    for mode in [CaptureMode::Full, CaptureMode::MetadataOnly, CaptureMode::Minimal] {
+        let mut records = vec![record(BTreeMap::new(), vendor.clone()); 3];
+        let report = privacy::apply_all(mode, &mut records);
+        assert_eq!(records[0], records[1], "{mode:?}");
+        assert_eq!(records[1], records[2], "{mode:?}");
+        let kept = &records[2].vendor_attributes;
+        assert!(!kept.keys().any(|it| it.contains("Zq8vN2xW")), "{mode:?}: {kept:?}");
+        match mode {
+            CaptureMode::Full => {
+                assert_eq!(kept["db.password"], Value::Str(SecretKind::SecretAssignment.placeholder().to_owned()));
+                assert_eq!(kept["gen_ai.request.model"], Value::Str("gpt-5".to_owned()));
+                assert!(kept.contains_key("[REDACTED:anthropic_api_key]") && kept.contains_key("zz key with spaces"));
+            }
+            CaptureMode::MetadataOnly => {
+                for key in ["db.password", "gen_ai.request.model", "[REDACTED:anthropic_api_key]", "withheld_key.1"] {
+                    assert!(matches!(kept.get(key), Some(Value::Redacted(_))), "{key}: {kept:?}");
+                }
+                assert_eq!(report.vendor_keys_withheld, 3);
+            }
+            CaptureMode::Minimal => assert!(kept.is_empty(), "{kept:?}"),
+        }
+    }
+}
+
 /// A record with every canonical key and every vendor value type, holding no secrets.
 fn full_fixture() -> CanonicalRecord {
     record(canonical_attributes(|class| format!("{}-text", class.as_str())), vendor_attributes("vendor text"))
