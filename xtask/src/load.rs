@@ -80,6 +80,15 @@ pub fn run(config: &LoadConfig) -> Result<()> {
     let res = drive(config, address, &templates, collector.as_ref().map(Child::id));
     if let Some(child) = &mut collector {
         stop(child);
+        if res.is_ok() {
+            // After a clean shutdown: what the run left on disk (database and WAL).
+            let size: u64 = ["load.db", "load.db-wal"]
+                .iter()
+                .filter_map(|name| std::fs::metadata(workdir.join(name)).ok())
+                .map(|it| it.len())
+                .sum();
+            println!("| database size after shutdown | {:.1} MiB |", size as f64 / 1048576.0);
+        }
     }
     let _ = std::fs::remove_dir_all(&workdir);
     res
@@ -486,6 +495,13 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// Bytes the process had sent to the storage layer (`write_bytes` of `/proc/<pid>/io`): the
+/// WAL, the checkpoints into the database file, every thread.
+fn disk_writes(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines().find_map(|line| line.strip_prefix("write_bytes:")).and_then(|it| it.trim().parse().ok())
+}
+
 fn drive(config: &LoadConfig, address: SocketAddr, templates: &[ExportRequest], pid: Option<u32>) -> Result<()> {
     let content_type = match config.encoding {
         Encoding::Json => "application/json",
@@ -503,6 +519,7 @@ fn drive(config: &LoadConfig, address: SocketAddr, templates: &[ExportRequest], 
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let collector_cpu_before = pid.and_then(|it| cpu_seconds(&it.to_string()));
+    let collector_writes_before = pid.and_then(disk_writes);
     let client_cpu_before = cpu_seconds("self");
     let mut threads = Vec::new();
     for _ in 0..config.connections {
@@ -561,6 +578,7 @@ fn drive(config: &LoadConfig, address: SocketAddr, templates: &[ExportRequest], 
     }
     let elapsed = started.elapsed().as_secs_f64();
     let collector_cpu = pid.and_then(|it| cpu_seconds(&it.to_string())).zip(collector_cpu_before).map(|(after, before)| after - before);
+    let collector_writes = pid.and_then(disk_writes).zip(collector_writes_before).map(|(after, before)| after.saturating_sub(before));
     let client_cpu = cpu_seconds("self").zip(client_cpu_before).map(|(after, before)| after - before);
     latencies.sort_unstable();
     let percentile = |p: f64| -> f64 {
@@ -597,6 +615,13 @@ fn drive(config: &LoadConfig, address: SocketAddr, templates: &[ExportRequest], 
     };
     if pid.is_some() {
         println!("| collector CPU (user + system) | {} |", per_request(collector_cpu));
+        if let (Some(bytes), false) = (collector_writes, latencies.is_empty()) {
+            println!(
+                "| collector disk writes | {:.1} MiB, {:.1} KiB per request |",
+                bytes as f64 / 1048576.0,
+                bytes as f64 / 1024.0 / latencies.len() as f64
+            );
+        }
     }
     println!("| load client CPU (user + system) | {} |", per_request(client_cpu));
     Ok(())
