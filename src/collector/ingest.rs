@@ -145,6 +145,8 @@ const GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 /// The shared ingest state.
 pub struct Ingestor {
     store: Mutex<Shared>,
+    /// The database file, for errors raised outside the lock.
+    store_path: String,
     /// Requests waiting for the database lock: they join the open group.
     waiting: std::sync::atomic::AtomicUsize,
     /// Signalled when a group commits.
@@ -264,6 +266,9 @@ struct Prepared {
     /// The start of its merge window, Unix nanoseconds.
     since: u64,
     headers_json: String,
+    /// The raw body compressed for storage (`store::body::pack`), compressed here, before the
+    /// store's lock; `None`: stored as received, or not kept.
+    packed_body: Option<Vec<u8>>,
     /// Its sessions and senders, for [`KeyLocks`].
     keys: Vec<String>,
 }
@@ -391,6 +396,7 @@ impl Ingestor {
             None => None,
         };
         Ok(Ingestor {
+            store_path: store.path().to_owned(),
             store: Mutex::new(Shared { store, group: 0, members: 0, failed: std::collections::VecDeque::new() }),
             waiting: std::sync::atomic::AtomicUsize::new(0),
             committed: std::sync::Condvar::new(),
@@ -507,16 +513,17 @@ impl Ingestor {
             && may_join_other_requests(&capture, &self.options);
         let since = incoming.received_unix_nano.saturating_sub(self.merge_window.as_nanos() as u64);
         let headers_json = serde_json::to_string(&incoming.headers).unwrap_or_else(|_| "{}".to_owned());
+        let packed_body = if self.keep_raw_bodies { crate::store::body::pack(&incoming.raw_body) } else { None };
         let mut keys: Vec<String> = sessions.iter().chain(&senders).cloned().collect();
         keys.sort();
         keys.dedup();
-        Ok(Prepared { capture, body_sha256, items, canonical, alone, senders, sessions, merges, since, headers_json, keys })
+        Ok(Prepared { capture, body_sha256, items, canonical, alone, senders, sessions, merges, since, headers_json, packed_body, keys })
     }
 
     /// Writes a prepared request (with its window, normalized already when it merges) and
     /// waits for its group's commit.
     fn write(&self, incoming: &Incoming, prepared: Prepared, planned: Option<PlannedWindow>, held_keys: HeldKeys<'_>) -> Result<Ack, IngestError> {
-        let Prepared { capture, body_sha256, items, canonical, alone, senders, sessions, since, headers_json, .. } = prepared;
+        let Prepared { capture, body_sha256, items, canonical, alone, senders, sessions, since, headers_json, packed_body, .. } = prepared;
         // Group commit: the request is written in a savepoint of the open group transaction;
         // requests that queued for the lock meanwhile join the group, and the last of them
         // commits it (one fsync for all). Every member is acknowledged only after that commit.
@@ -588,7 +595,8 @@ impl Ingestor {
                 encoding: incoming.encoding.as_str(),
                 content_encoding: incoming.gzip.then_some("gzip"),
                 headers_json: &headers_json,
-                body: self.keep_raw_bodies.then_some(&incoming.raw_body[..]),
+                body: self.keep_raw_bodies.then(|| packed_body.as_deref().unwrap_or(&incoming.raw_body[..])),
+                body_codec: packed_body.is_some().then_some(crate::store::body::LZ4),
                 body_sha256: &body_sha256,
                 items,
                 rejected,
@@ -652,12 +660,30 @@ impl Ingestor {
     }
 
     /// Adds the request just written to the open group, then commits the group when no other
-    /// request waits to join it (or it is full), else waits for its commit. Returns whether
-    /// the group, and so the request, is durable.
-    fn finish_group(&self, mut shared: std::sync::MutexGuard<'_, Shared>, group: u64) -> Result<(), StoreError> {
+    /// request waits to join it (or it is full), else waits for its commit. Returns once the
+    /// group, and so the request, is durable: with the WAL synced outside the lock
+    /// ([`crate::store::wal_sync`]), that is after the fsync that covers the group's commit,
+    /// which runs once the lock is released so the next group writes meanwhile.
+    fn finish_group(&self, shared: std::sync::MutexGuard<'_, Shared>, group: u64) -> Result<(), StoreError> {
+        let (ticket, sync) = self.close_group(shared, group)?;
+        let Some(sync) = sync else { return Ok(()) };
+        sync.sync_through(ticket).map_err(|error| StoreError::GroupCommit {
+            path: self.store_path.clone(),
+            message: format!("syncing the WAL to disk: {error}"),
+        })
+    }
+
+    /// [`Ingestor::finish_group`] under the lock: the group committed (or failed), and the
+    /// ticket its commit must be synced through, with the sync to wait for.
+    fn close_group(
+        &self,
+        mut shared: std::sync::MutexGuard<'_, Shared>,
+        group: u64,
+    ) -> Result<(u64, Option<std::sync::Arc<crate::store::wal_sync::WalSync>>), StoreError> {
         shared.members += 1;
         if self.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 || shared.members >= MAX_GROUP_REQUESTS {
-            return self.commit_group(&mut shared);
+            self.commit_group(&mut shared)?;
+            return Ok(Self::ticket(&shared));
         }
         loop {
             shared = match self.committed.wait_timeout(shared, GROUP_WAIT) {
@@ -665,13 +691,24 @@ impl Ingestor {
                 Err(poisoned) => poisoned.into_inner().0,
             };
             if shared.group != group {
-                return Self::group_outcome(&shared, group);
+                Self::group_outcome(&shared, group)?;
+                // Later groups may have committed since: their ticket covers this one too.
+                return Ok(Self::ticket(&shared));
             }
             // Holding the lock, nobody is half-way through a request: with nobody left to
             // join, this member commits (whoever was expected to did not, for instance failed).
             if self.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-                return self.commit_group(&mut shared);
+                self.commit_group(&mut shared)?;
+                return Ok(Self::ticket(&shared));
             }
+        }
+    }
+
+    /// The latest commit's ticket, read under the lock after the group committed.
+    fn ticket(shared: &Shared) -> (u64, Option<std::sync::Arc<crate::store::wal_sync::WalSync>>) {
+        match shared.store.wal_sync() {
+            Some(sync) => (sync.committed(), Some(std::sync::Arc::clone(sync))),
+            None => (0, None),
         }
     }
 
@@ -1216,6 +1253,52 @@ mod tests {
         let (requests, records) = ingestor.with_store(|store| (store.request_count().expect("count"), store.records(None).expect("records").len()));
         assert_eq!(requests, stored.len());
         assert_eq!(records, stored.len(), "one record per request");
+    }
+
+    /// With the WAL synced outside the lock, no request is acknowledged before an fsync that
+    /// covers its commit: a request starting after commit `before` commits later, so when
+    /// `ingest` returns, the WAL must be synced past `before`. Requests of other threads
+    /// write meanwhile, and one fsync serves every commit written before it.
+    #[test]
+    fn requests_are_acknowledged_only_after_their_commit_is_synced() {
+        let dir = std::env::temp_dir().join(format!("codetel-ingest-sync-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut store = Store::open(&dir.join("s.db")).expect("store");
+        store.checkpoint_in_background().expect("checkpointer");
+        store.sync_commits_outside().expect("deferred sync");
+        let ingestor = Ingestor::new(
+            store,
+            Options::new(CaptureMode::MetadataOnly),
+            true,
+            IdentityPolicy::default(),
+            None,
+            None,
+            std::time::Duration::from_secs(60),
+        )
+        .expect("ingestor");
+        let sync = ingestor.with_store(|store| store.wal_sync().cloned()).expect("a file database syncs outside the lock");
+        let (threads, per_thread) = (4, 20);
+        std::thread::scope(|scope| {
+            for thread in 0..threads {
+                let (ingestor, sync) = (&ingestor, &sync);
+                let _ = scope.spawn(move || {
+                    for n in 0..per_thread {
+                        let body = claude_body("user_prompt", &format!("s-{thread}"), 1_790_000_000_000_000_000 + (thread * 1000 + n) as u64);
+                        let before = sync.committed();
+                        let ack = ingestor.ingest(&incoming(body)).expect("ingest");
+                        assert!(!ack.duplicate);
+                        assert!(sync.synced_through() > before, "acknowledged with the WAL synced through {} of {before}", sync.synced_through());
+                    }
+                });
+            }
+        });
+        assert!(sync.syncs() >= 1 && sync.syncs() <= sync.committed(), "{} fsyncs for {} commits", sync.syncs(), sync.committed());
+        drop(ingestor);
+        let reopened = Store::open(&dir.join("s.db")).expect("reopen");
+        assert_eq!(reopened.request_count().expect("count"), threads * per_thread);
+        drop(reopened);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Stored records with the collector's file names blanked, in request order.

@@ -174,8 +174,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let db = config.db.clone();
     let store = tokio::task::spawn_blocking(move || {
         let mut store = Store::open(&db)?;
-        // Requests wait for the commit: checkpoints run beside it, not in it.
+        // Requests wait for the commit: checkpoints run beside it, not in it, and its fsync
+        // runs outside the store's lock.
         store.checkpoint_in_background()?;
+        store.sync_commits_outside()?;
         Ok::<Store, crate::store::StoreError>(store)
     })
         .await

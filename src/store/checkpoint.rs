@@ -19,8 +19,9 @@
 //! next commit, and from [`LIMIT_FRAMES`] on it waits for that run to end (SQLite itself
 //! never waits for a concurrent checkpoint: the two take turns on a mutex).
 //!
-//! Durability is unchanged: a commit is durable once its WAL frames are fsynced
-//! (`synchronous = FULL`), whenever they are later copied into the database file.
+//! Durability is unchanged: a commit is durable once its WAL frames are fsynced (by the
+//! commit under `synchronous = FULL`, or by its requests outside the lock, see
+//! [`super::wal_sync`]), whenever they are later copied into the database file.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};

@@ -1,7 +1,8 @@
 //! The collector's SQLite database: raw requests, the canonical records each produced,
 //! per-stream metric state, and the forwarding queue.
 //!
-//! One file, WAL mode, `synchronous=FULL`. A request and everything it produced are written
+//! One file, WAL mode, `synchronous=FULL` (the collector's writer: NORMAL, with the WAL fsynced
+//! outside its lock before a request is acknowledged, see [`wal_sync`]). A request and everything it produced are written
 //! in one transaction ([`StoreTx`]); the collector acknowledges a request only after that
 //! transaction commits, so a process killed after a 200 has lost nothing. The collector's
 //! connection leaves WAL checkpoints to a background thread ([`checkpoint`]).
@@ -20,8 +21,10 @@
 //!   re-exported after a restart of either side is not counted twice;
 //! - `forward_queue`: OTLP payloads waiting for the upstream, with attempts and next-try time.
 
+pub mod body;
 pub mod checkpoint;
 pub mod sessions;
+pub mod wal_sync;
 
 use std::path::Path;
 
@@ -45,6 +48,7 @@ CREATE TABLE IF NOT EXISTS requests (
     content_encoding TEXT,
     headers TEXT NOT NULL,
     body BLOB,
+    body_codec TEXT,
     body_sha256 TEXT NOT NULL,
     items INTEGER NOT NULL,
     rejected INTEGER NOT NULL,
@@ -101,8 +105,9 @@ CREATE INDEX IF NOT EXISTS forward_queue_due ON forward_queue (state, next_attem
 CREATE INDEX IF NOT EXISTS forward_queue_order ON forward_queue (state, request_id, id);
 "#;
 
-/// The schema version written into `meta`; a database of another version is refused.
-pub const SCHEMA_VERSION: &str = "1";
+/// The schema version written into `meta`. A database of version 1 is upgraded at open (see
+/// [`Store::open`]); one of any other version is refused.
+pub const SCHEMA_VERSION: &str = "2";
 
 /// Why the database failed.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +139,16 @@ pub enum StoreError {
         /// The parser's message.
         message: String,
     },
+    /// A stored request body cannot be read back (see [`body::unpack`]).
+    #[error("database {path}: the stored body of request {id} is damaged: {message}")]
+    CorruptBody {
+        /// The database file.
+        path: String,
+        /// The request row id.
+        id: i64,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The commit of a group of requests failed (reported to every request of the group).
     #[error("database {path}: committing a group of requests failed: {message}")]
     GroupCommit {
@@ -149,6 +164,8 @@ pub struct Store {
     /// The background WAL checkpointer, once [`Store::checkpoint_in_background`] started it.
     /// First, so it is stopped before the writer's connection closes (fields drop in order).
     checkpointer: Option<checkpoint::Checkpointer>,
+    /// Set by [`Store::sync_commits_outside`]: group commits are fsynced by their requests.
+    wal_sync: Option<std::sync::Arc<wal_sync::WalSync>>,
     conn: Connection,
     path: String,
     /// The file, for the checkpointer's own connection.
@@ -182,9 +199,12 @@ pub struct NewRequest<'a> {
     pub content_encoding: Option<&'a str>,
     /// Headers as a JSON object, authentication removed.
     pub headers_json: &'a str,
-    /// The body as received (compressed if it arrived compressed); `None` when raw bodies
-    /// are not kept.
+    /// The body as stored: as received (compressed if it arrived compressed), or compressed
+    /// for storage when `body_codec` says so ([`body::pack`]); `None` when raw bodies are not
+    /// kept.
     pub body: Option<&'a [u8]>,
+    /// [`body::LZ4`] when `body` is the received body compressed for storage.
+    pub body_codec: Option<&'a str>,
     /// Hex SHA-256 of the decompressed body: the duplicate key.
     pub body_sha256: &'a str,
     /// Accountable items in the request.
@@ -333,7 +353,7 @@ impl Store {
         let name = path.display().to_string();
         let err = |cause| StoreError::Sqlite { path: name.clone(), cause };
         let conn = Connection::open(path).map_err(err)?;
-        let store = Store { checkpointer: None, conn, path: name.clone(), file: path.to_owned() };
+        let store = Store { checkpointer: None, wal_sync: None, conn, path: name.clone(), file: path.to_owned() };
         store.configure()?;
         store.conn.execute_batch(SCHEMA).map_err(err)?;
         let version: Option<String> = store
@@ -346,6 +366,19 @@ impl Store {
                 let _ = store
                     .conn
                     .execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION])
+                    .map_err(err)?;
+            }
+            // Version 2 added `requests.body_codec` (bodies compressed at rest); a version 1
+            // database's bodies are all stored as received, which a NULL codec says.
+            Some(found) if found == "1" => {
+                store
+                    .conn
+                    .execute_batch(
+                        "BEGIN IMMEDIATE;
+                         ALTER TABLE requests ADD COLUMN body_codec TEXT;
+                         UPDATE meta SET value = '2' WHERE key = 'schema_version';
+                         COMMIT;",
+                    )
                     .map_err(err)?;
             }
             Some(found) if found != SCHEMA_VERSION => return Err(StoreError::Version { path: name, found }),
@@ -424,6 +457,30 @@ impl Store {
         Ok(())
     }
 
+    /// Leaves the fsync of group commits to their requests, outside the store's lock (see
+    /// [`wal_sync`]): `synchronous = NORMAL` for this connection, and every successful
+    /// [`Store::commit_group`] takes a ticket the requests of the group pass to
+    /// [`wal_sync::WalSync::sync_through`] before they are acknowledged. For the collector;
+    /// does nothing for a database without a WAL file (SQLite's memory database).
+    pub fn sync_commits_outside(&mut self) -> Result<(), StoreError> {
+        if self.wal_sync.is_some() || self.file.as_os_str() == ":memory:" {
+            return Ok(());
+        }
+        let mode: String =
+            self.conn.query_row("PRAGMA journal_mode", [], |row| row.get(0)).map_err(|cause| self.error(cause))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Ok(());
+        }
+        self.conn.execute_batch("PRAGMA synchronous = NORMAL;").map_err(|cause| self.error(cause))?;
+        self.wal_sync = Some(std::sync::Arc::new(wal_sync::WalSync::new(&self.file)));
+        Ok(())
+    }
+
+    /// The fsync group commits wait for, when [`Store::sync_commits_outside`] set it up.
+    pub fn wal_sync(&self) -> Option<&std::sync::Arc<wal_sync::WalSync>> {
+        self.wal_sync.as_ref()
+    }
+
     /// Checkpoints run so far by the background checkpointer and by this connection's
     /// commits, when it was started.
     pub fn checkpoint_runs(&self) -> Option<(i64, i64)> {
@@ -467,7 +524,12 @@ impl Store {
             return Ok(());
         }
         match self.conn.execute_batch("COMMIT") {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(sync) = &self.wal_sync {
+                    let _ = sync.note_commit();
+                }
+                Ok(())
+            }
             Err(cause) => {
                 if !self.conn.is_autocommit() {
                     let _ = self.conn.execute_batch("ROLLBACK");
@@ -502,7 +564,7 @@ impl Store {
 
     /// The body of a window candidate, to decode it again.
     pub fn window_body(&self, candidate: &WindowCandidate) -> Result<WindowRequest, StoreError> {
-        window_body(&self.conn, candidate).map_err(|cause| self.error(cause))
+        window_body(&self.conn, &self.path, candidate)
     }
 
     /// Every stored record, in arrival order, optionally for one tenant.
@@ -539,13 +601,13 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, tenant, received_unix_nano, transport, method, path, signal, encoding,
-                        content_encoding, headers, body
+                        content_encoding, headers, body, body_codec
                  FROM requests ORDER BY id",
             )
             .map_err(|cause| self.error(cause))?;
         let rows = stmt
             .query_map([], |row| {
-                Ok(StoredRequest {
+                Ok((StoredRequest {
                     id: row.get(0)?,
                     tenant: row.get(1)?,
                     received_unix_nano: row.get::<_, i64>(2)? as u64,
@@ -557,13 +619,17 @@ impl Store {
                     content_encoding: row.get(8)?,
                     headers_json: row.get(9)?,
                     body: row.get(10)?,
-                })
+                },
+                row.get::<_, Option<String>>(11)?))
             })
             .map_err(|cause| self.error(cause))?;
         let mut res = Vec::new();
         for row in rows {
-            let request = row.map_err(|cause| self.error(cause))?;
+            let (mut request, codec) = row.map_err(|cause| self.error(cause))?;
             if only.is_none_or(|ids| ids.contains(&request.id)) {
+                if let Some(stored) = request.body.take() {
+                    request.body = Some(unpack_body(&self.path, request.id, codec.as_deref(), stored)?);
+                }
                 res.push(request);
             }
         }
@@ -758,20 +824,34 @@ fn window_candidates(
     Ok(res)
 }
 
-fn window_body(conn: &Connection, candidate: &WindowCandidate) -> Result<WindowRequest, rusqlite::Error> {
-    let mut stmt =
-        conn.prepare_cached("SELECT signal, encoding, content_encoding, body, received_unix_nano FROM requests WHERE id = ?1")?;
-    stmt.query_row([candidate.id], |row| {
-        Ok(WindowRequest {
-            id: candidate.id,
-            signal: row.get(0)?,
-            encoding: row.get(1)?,
-            gzip: row.get::<_, Option<String>>(2)?.as_deref() == Some("gzip"),
-            body: row.get(3)?,
-            received_unix_nano: row.get::<_, i64>(4)? as u64,
-            items: candidate.items,
+fn window_body(conn: &Connection, path: &str, candidate: &WindowCandidate) -> Result<WindowRequest, StoreError> {
+    let sqlite = |cause| StoreError::Sqlite { path: path.to_owned(), cause };
+    let mut stmt = conn
+        .prepare_cached("SELECT signal, encoding, content_encoding, body, received_unix_nano, body_codec FROM requests WHERE id = ?1")
+        .map_err(sqlite)?;
+    let (mut request, codec) = stmt
+        .query_row([candidate.id], |row| {
+            Ok((
+                WindowRequest {
+                    id: candidate.id,
+                    signal: row.get(0)?,
+                    encoding: row.get(1)?,
+                    gzip: row.get::<_, Option<String>>(2)?.as_deref() == Some("gzip"),
+                    body: row.get(3)?,
+                    received_unix_nano: row.get::<_, i64>(4)? as u64,
+                    items: candidate.items,
+                },
+                row.get::<_, Option<String>>(5)?,
+            ))
         })
-    })
+        .map_err(sqlite)?;
+    request.body = unpack_body(path, candidate.id, codec.as_deref(), std::mem::take(&mut request.body))?;
+    Ok(request)
+}
+
+/// A request's body as received, from its row ([`body::unpack`]).
+fn unpack_body(path: &str, id: i64, codec: Option<&str>, stored: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+    body::unpack(codec, stored).map_err(|message| StoreError::CorruptBody { path: path.to_owned(), id, message })
 }
 
 /// The transaction one request is written in; dropped without [`StoreTx::commit`], nothing
@@ -837,8 +917,8 @@ impl StoreTx<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO requests (tenant, received_unix_nano, transport, method, path, signal, encoding,
-                    content_encoding, headers, body, body_sha256, items, rejected, message, records, canonical)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    content_encoding, headers, body, body_sha256, items, rejected, message, records, canonical, body_codec)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -858,6 +938,7 @@ impl StoreTx<'_> {
                     request.message,
                     records as i64,
                     request.canonical,
+                    request.body_codec,
                 ])
             })
             .map_err(|cause| self.error(cause))?;
@@ -878,7 +959,7 @@ impl StoreTx<'_> {
 
     /// [`Store::window_body`], inside this transaction.
     pub fn window_body(&self, candidate: &WindowCandidate) -> Result<WindowRequest, StoreError> {
-        window_body(&self.tx, candidate).map_err(|cause| self.error(cause))
+        window_body(&self.tx, &self.path, candidate)
     }
 
     /// Notes which sessions a request carried.
@@ -1102,6 +1183,7 @@ mod tests {
             content_encoding: None,
             headers_json: "{}",
             body: Some(b"{}"),
+            body_codec: None,
             body_sha256: sha,
             items,
             rejected: 0,
@@ -1125,6 +1207,118 @@ mod tests {
     /// A store in SQLite's memory database: the same schema and statements, no files.
     fn in_memory() -> Store {
         Store::open(Path::new(":memory:")).expect("open an in-memory store")
+    }
+
+    /// A body compressed at rest comes back byte for byte through both readers (export's
+    /// `requests` and the merge window's `window_body`), a body stored as received next to it
+    /// too, and the compressed one takes less room in the row.
+    #[test]
+    fn bodies_packed_at_rest_read_back_as_received() {
+        let mut store = in_memory();
+        let received: Vec<u8> = (0..400).flat_map(|n| format!("{{\"key\":\"session.id\",\"value\":\"s-{n}\"}}").into_bytes()).collect();
+        let packed = body::pack(&received).expect("an OTLP-like body compresses");
+        let tx = store.transaction().expect("transaction");
+        let mut new = request("packed", 1, 10);
+        new.body = Some(&packed);
+        new.body_codec = Some(body::LZ4);
+        let packed_id = tx.insert_request(&new, 0).expect("insert");
+        tx.insert_request_sessions(packed_id, "t", &["s".to_owned()]).expect("sessions");
+        let mut plain = request("plain", 1, 11);
+        plain.body = Some(b"{\"resourceLogs\":[]}");
+        let plain_id = tx.insert_request(&plain, 0).expect("insert");
+        tx.insert_request_sessions(plain_id, "t", &["s".to_owned()]).expect("sessions");
+        let stored_len: i64 =
+            tx.tx.query_row("SELECT length(body) FROM requests WHERE id = ?1", [packed_id], |row| row.get(0)).expect("length");
+        assert!((stored_len as usize) * 4 < received.len(), "{stored_len} bytes stored for {}", received.len());
+        let window = tx.window_candidates("t", &["s".to_owned()], 0, 256, 2_000).expect("window");
+        let bodies: Vec<Vec<u8>> = window.iter().map(|it| tx.window_body(it).expect("body").body).collect();
+        assert_eq!(bodies, vec![received.clone(), b"{\"resourceLogs\":[]}".to_vec()]);
+        tx.commit().expect("commit");
+        let exported: Vec<Option<Vec<u8>>> = store.requests(None).expect("requests").into_iter().map(|it| it.body).collect();
+        assert_eq!(exported, vec![Some(received), Some(b"{\"resourceLogs\":[]}".to_vec())]);
+    }
+
+    /// A damaged compressed body is an error naming the database and the request, from both
+    /// readers; nothing panics and nothing is allocated for the length it claims.
+    #[test]
+    fn a_damaged_packed_body_is_an_error_naming_its_request() {
+        let mut store = in_memory();
+        let tx = store.transaction().expect("transaction");
+        let mut new = request("damaged", 1, 10);
+        let mut damaged = body::pack(&b"0123456789abcdef".repeat(100)).expect("packed");
+        damaged[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        new.body = Some(&damaged);
+        new.body_codec = Some(body::LZ4);
+        let id = tx.insert_request(&new, 0).expect("insert");
+        tx.insert_request_sessions(id, "t", &["s".to_owned()]).expect("sessions");
+        let window = tx.window_candidates("t", &["s".to_owned()], 0, 256, 2_000).expect("window");
+        let error = tx.window_body(&window[0]).expect_err("damaged").to_string();
+        assert!(error.contains(&format!("the stored body of request {id} is damaged")) && error.contains(":memory:"), "{error}");
+        tx.commit().expect("commit");
+        let error = store.requests(None).expect_err("damaged").to_string();
+        assert!(error.contains(&format!("request {id}")) && error.contains("claims 4294967295 bytes"), "{error}");
+    }
+
+    /// Syncing outside the lock turns `COMMIT`'s own fsync off (`synchronous` NORMAL) for a
+    /// file database and counts every group commit; a memory database has no WAL to sync and
+    /// keeps its settings; a store that does not defer keeps FULL.
+    #[test]
+    fn deferred_syncing_counts_group_commits_and_turns_the_commit_fsync_off() {
+        let synchronous = |store: &Store| -> i64 { store.conn.query_row("PRAGMA synchronous", [], |row| row.get(0)).expect("pragma") };
+        let dir = std::env::temp_dir().join(format!("codetel-deferred-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut store = Store::open(&dir.join("d.db")).expect("open");
+        assert_eq!(synchronous(&store), 2, "FULL unless deferred");
+        store.sync_commits_outside().expect("defer");
+        assert_eq!(synchronous(&store), 1);
+        let sync = store.wal_sync().cloned().expect("a WAL to sync");
+        for n in 0..3 {
+            store.begin_group().expect("group");
+            let sha = format!("sha{n}");
+            let tx = store.savepoint().expect("savepoint");
+            let _ = tx.insert_request(&request(&sha, 1, n), 0).expect("insert");
+            tx.commit().expect("release");
+            store.commit_group().expect("commit");
+        }
+        assert_eq!(sync.committed(), 3);
+        sync.sync_through(3).expect("sync");
+        assert_eq!(sync.synced_through(), 3);
+        let mut memory = in_memory();
+        memory.sync_commits_outside().expect("nothing to defer");
+        assert!(memory.wal_sync().is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A schema 1 database (bodies always stored as received, no `body_codec`) is upgraded at
+    /// open: its bodies read back unchanged, new ones can be packed, and the version is 2.
+    #[test]
+    fn a_schema_1_database_is_upgraded_at_open() {
+        let dir = std::env::temp_dir().join(format!("codetel-schema1-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("old.db");
+        {
+            let store = Store::open(&path).expect("open");
+            let tx = store.conn.unchecked_transaction().expect("transaction");
+            tx.execute(
+                "INSERT INTO requests (tenant, received_unix_nano, transport, method, path, signal, encoding, headers, body,
+                    body_sha256, items, rejected, records) VALUES ('t', 1, 'http', 'POST', '/v1/logs', 'logs', 'json', '{}', X'7B7D', 'old', 0, 0, 0)",
+                [],
+            )
+            .expect("insert");
+            tx.execute_batch("ALTER TABLE requests DROP COLUMN body_codec; UPDATE meta SET value = '1' WHERE key = 'schema_version';")
+                .expect("make it schema 1");
+            tx.commit().expect("commit");
+        }
+        let store = Store::open(&path).expect("an old database opens");
+        let version: String =
+            store.conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get(0)).expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(store.requests(None).expect("requests")[0].body.as_deref(), Some(&b"{}"[..]));
+        drop(store);
+        assert_eq!(Store::open(&path).expect("opens again").requests(None).expect("requests").len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Several keys: a request carrying two of them is in the window once, requests of
