@@ -19,9 +19,14 @@
 //! - Tickets are counted when `COMMIT` has returned, so the ticket read just before an fsync
 //!   names only commits whose frames are already written.
 //!
-//! Writes of the writer connection outside request groups (the forwarder's delivery marks)
-//! are no longer fsynced at their commit; losing one in a power loss makes the forwarder send
-//! a record again, which it already may (delivery is at least once).
+//! What is not covered, by design:
+//! - Writes of the writer connection outside request groups (the forwarder's delivery marks)
+//!   are no longer fsynced at their commit; losing one in a power loss makes the forwarder
+//!   send a record again, which it already may (delivery is at least once).
+//! - Readers (the API, the forwarder) may see a group's rows between its `COMMIT` and its
+//!   fsync. A power loss in that gap loses the rows and their requests, which were never
+//!   acknowledged and are sent again by their clients; a record the forwarder sent in that gap
+//!   reaches the upstream twice.
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
