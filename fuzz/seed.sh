@@ -6,7 +6,7 @@
 # while fuzzing and are rebuilt by this script.
 set -eu
 cd "$(dirname "$0")"
-mkdir -p corpus/decode_json corpus/decode_protobuf corpus/gunzip corpus/collector_request
+mkdir -p corpus/decode_json corpus/decode_protobuf corpus/gunzip corpus/collector_request corpus/stored_body
 n=0
 while IFS= read -r -d '' file; do
   n=$((n + 1))
@@ -32,6 +32,9 @@ sys.stdout.write(json.dumps(trim(json.load(open(sys.argv[1], encoding="utf-8-sig
   esac
   # collector_request: one selector byte (signal + 3 * content type), then the body.
   { printf "\\$(printf '%03o' $((signal + 3 * type)))"; cat "$body"; } > "corpus/collector_request/$name"
+  # stored_body: the body as the collector would store it, to pack and unpack (any bytes are
+  # also tried as a packed row).
+  cp "$body" "corpus/stored_body/$name"
   case "$body" in *.trimmed) rm -f "$body" ;; *) [ "$body" = "$file" ] || rm -f "$body" ;; esac
 done < <(find ../corpus -type f \( -name '*.json' -o -name '*.pb' -o -name '*.json.gz' -o -name '*.pb.gz' \) ! -name '*.headers.json' -print0 | sort -z)
 head -c 4096 corpus/decode_json/00001 | gzip > corpus/gunzip/from_json 2>/dev/null || true
