@@ -165,6 +165,24 @@ async fn export_writes_a_capture_that_normalizes_to_the_same_records() {
     let sessions: std::collections::BTreeSet<String> =
         normalize_all(&one).iter().filter_map(|it| it["session_id"].as_str().map(str::to_owned)).collect();
     assert_eq!(sessions.into_iter().collect::<Vec<_>>(), [BASH_SESSION]);
+
+    // The bodies come back byte for byte, the ones the database keeps LZ4-compressed too.
+    let bodies = |dir: &std::path::Path| -> Vec<Vec<u8>> {
+        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|entry| entry.expect("entry").path())
+            .filter(|path| path.file_name().and_then(|it| it.to_str()).is_some_and(|it| it.ends_with(".json") && !it.ends_with(".headers.json")))
+            .map(|path| std::fs::read(path).expect("body"))
+            .collect();
+        bodies.sort();
+        bodies
+    };
+    assert_eq!(bodies(&one), bodies(&second));
+    let packed: i64 = rusqlite::Connection::open(&db)
+        .expect("open")
+        .query_row("SELECT COUNT(*) FROM requests WHERE body_codec = 'lz4'", [], |row| row.get(0))
+        .expect("count");
+    assert!(packed >= 2, "the JSON bodies of bash_tool_call are stored compressed ({packed} are)");
 }
 
 #[tokio::test]
