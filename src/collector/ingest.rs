@@ -145,8 +145,6 @@ const GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 /// The shared ingest state.
 pub struct Ingestor {
     store: Mutex<Shared>,
-    /// The database file, for errors raised outside the lock.
-    store_path: String,
     /// Requests waiting for the database lock: they join the open group.
     waiting: std::sync::atomic::AtomicUsize,
     /// Signalled when a group commits.
@@ -396,7 +394,6 @@ impl Ingestor {
             None => None,
         };
         Ok(Ingestor {
-            store_path: store.path().to_owned(),
             store: Mutex::new(Shared { store, group: 0, members: 0, failed: std::collections::VecDeque::new() }),
             waiting: std::sync::atomic::AtomicUsize::new(0),
             committed: std::sync::Condvar::new(),
@@ -665,21 +662,19 @@ impl Ingestor {
     /// ([`crate::store::wal_sync`]), that is after the fsync that covers the group's commit,
     /// which runs once the lock is released so the next group writes meanwhile.
     fn finish_group(&self, shared: std::sync::MutexGuard<'_, Shared>, group: u64) -> Result<(), StoreError> {
-        let (ticket, sync) = self.close_group(shared, group)?;
-        let Some(sync) = sync else { return Ok(()) };
-        sync.sync_through(ticket).map_err(|error| StoreError::GroupCommit {
-            path: self.store_path.clone(),
-            message: format!("syncing the WAL to disk: {error}"),
-        })
+        match self.close_group(shared, group)? {
+            Some((sync, ticket)) => sync.sync_through(ticket),
+            None => Ok(()),
+        }
     }
 
-    /// [`Ingestor::finish_group`] under the lock: the group committed (or failed), and the
-    /// ticket its commit must be synced through, with the sync to wait for.
+    /// [`Ingestor::finish_group`] under the lock: the group committed (or failed), and, when
+    /// commits are synced outside the lock, the sync to wait for and the ticket to wait for.
     fn close_group(
         &self,
         mut shared: std::sync::MutexGuard<'_, Shared>,
         group: u64,
-    ) -> Result<(u64, Option<std::sync::Arc<crate::store::wal_sync::WalSync>>), StoreError> {
+    ) -> Result<Option<(std::sync::Arc<crate::store::wal_sync::WalSync>, u64)>, StoreError> {
         shared.members += 1;
         if self.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 || shared.members >= MAX_GROUP_REQUESTS {
             self.commit_group(&mut shared)?;
@@ -704,12 +699,10 @@ impl Ingestor {
         }
     }
 
-    /// The latest commit's ticket, read under the lock after the group committed.
-    fn ticket(shared: &Shared) -> (u64, Option<std::sync::Arc<crate::store::wal_sync::WalSync>>) {
-        match shared.store.wal_sync() {
-            Some(sync) => (sync.committed(), Some(std::sync::Arc::clone(sync))),
-            None => (0, None),
-        }
+    /// The latest commit's ticket, read under the lock after the group committed, with the sync
+    /// it is for (none when the commit synced itself).
+    fn ticket(shared: &Shared) -> Option<(std::sync::Arc<crate::store::wal_sync::WalSync>, u64)> {
+        shared.store.wal_sync().map(|sync| (std::sync::Arc::clone(sync), sync.committed()))
     }
 
     /// When a request's payload may be sent: once its merge window has closed (plus a second,
@@ -1181,7 +1174,11 @@ mod tests {
 
     /// An ingestor on SQLite's memory database, raw bodies kept, the default 60 s window.
     fn in_memory_ingestor() -> Ingestor {
-        let store = Store::open(std::path::Path::new(":memory:")).expect("store");
+        ingestor_on(Store::open(std::path::Path::new(":memory:")).expect("store"))
+    }
+
+    /// An ingestor on `store`: `metadata_only`, raw bodies kept, the default 60 s window.
+    fn ingestor_on(store: Store) -> Ingestor {
         Ingestor::new(
             store,
             Options::new(CaptureMode::MetadataOnly),
@@ -1261,22 +1258,11 @@ mod tests {
     /// write meanwhile, and one fsync serves every commit written before it.
     #[test]
     fn requests_are_acknowledged_only_after_their_commit_is_synced() {
-        let dir = std::env::temp_dir().join(format!("codetel-ingest-sync-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = crate::store::scratch_dir("ingest-sync");
         let mut store = Store::open(&dir.join("s.db")).expect("store");
         store.checkpoint_in_background().expect("checkpointer");
         store.sync_commits_outside().expect("deferred sync");
-        let ingestor = Ingestor::new(
-            store,
-            Options::new(CaptureMode::MetadataOnly),
-            true,
-            IdentityPolicy::default(),
-            None,
-            None,
-            std::time::Duration::from_secs(60),
-        )
-        .expect("ingestor");
+        let ingestor = ingestor_on(store);
         let sync = ingestor.with_store(|store| store.wal_sync().cloned()).expect("a file database syncs outside the lock");
         let (threads, per_thread) = (4, 20);
         std::thread::scope(|scope| {

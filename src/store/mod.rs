@@ -444,12 +444,7 @@ impl Store {
     /// [`checkpoint`]); for the collector, whose commits requests wait for. Does nothing for
     /// a database without a WAL file (SQLite's memory database) or when already started.
     pub fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
-        if self.checkpointer.is_some() {
-            return Ok(());
-        }
-        let mode: String =
-            self.conn.query_row("PRAGMA journal_mode", [], |row| row.get(0)).map_err(|cause| self.error(cause))?;
-        if !mode.eq_ignore_ascii_case("wal") {
+        if self.checkpointer.is_some() || !self.has_wal_file()? {
             return Ok(());
         }
         let checkpointer = checkpoint::Checkpointer::start(&self.file, &mut self.conn).map_err(|cause| self.error(cause))?;
@@ -463,17 +458,20 @@ impl Store {
     /// [`wal_sync::WalSync::sync_through`] before they are acknowledged. For the collector;
     /// does nothing for a database without a WAL file (SQLite's memory database).
     pub fn sync_commits_outside(&mut self) -> Result<(), StoreError> {
-        if self.wal_sync.is_some() || self.file.as_os_str() == ":memory:" {
-            return Ok(());
-        }
-        let mode: String =
-            self.conn.query_row("PRAGMA journal_mode", [], |row| row.get(0)).map_err(|cause| self.error(cause))?;
-        if !mode.eq_ignore_ascii_case("wal") {
+        if self.wal_sync.is_some() || !self.has_wal_file()? {
             return Ok(());
         }
         self.conn.execute_batch("PRAGMA synchronous = NORMAL;").map_err(|cause| self.error(cause))?;
         self.wal_sync = Some(std::sync::Arc::new(wal_sync::WalSync::new(&self.file)));
         Ok(())
+    }
+
+    /// Whether the database is in WAL mode with a WAL file (SQLite's memory database reports
+    /// `memory`): what the background checkpointer and the deferred fsync work on.
+    fn has_wal_file(&self) -> Result<bool, StoreError> {
+        let mode: String =
+            self.conn.query_row("PRAGMA journal_mode", [], |row| row.get(0)).map_err(|cause| self.error(cause))?;
+        Ok(mode.eq_ignore_ascii_case("wal"))
     }
 
     /// The fsync group commits wait for, when [`Store::sync_commits_outside`] set it up.
@@ -1167,6 +1165,15 @@ impl StoreTx<'_> {
     }
 }
 
+/// An empty folder for one test's database files, named after the test and this process.
+#[cfg(test)]
+pub(crate) fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("codetel-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1265,9 +1272,7 @@ mod tests {
     #[test]
     fn deferred_syncing_counts_group_commits_and_turns_the_commit_fsync_off() {
         let synchronous = |store: &Store| -> i64 { store.conn.query_row("PRAGMA synchronous", [], |row| row.get(0)).expect("pragma") };
-        let dir = std::env::temp_dir().join(format!("codetel-deferred-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = scratch_dir("deferred");
         let mut store = Store::open(&dir.join("d.db")).expect("open");
         assert_eq!(synchronous(&store), 2, "FULL unless deferred");
         store.sync_commits_outside().expect("defer");
@@ -1294,9 +1299,7 @@ mod tests {
     /// open: its bodies read back unchanged, new ones can be packed, and the version is 2.
     #[test]
     fn a_schema_1_database_is_upgraded_at_open() {
-        let dir = std::env::temp_dir().join(format!("codetel-schema1-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = scratch_dir("schema1");
         let path = dir.join("old.db");
         {
             let store = Store::open(&path).expect("open");
@@ -1426,9 +1429,7 @@ mod tests {
     /// stays bounded and every committed row is there.
     #[test]
     fn background_checkpoints_keep_the_wal_bounded() {
-        let dir = std::env::temp_dir().join(format!("codetel-checkpoint-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = scratch_dir("checkpoint");
         let path = dir.join("c.db");
         let mut store = Store::open(&path).expect("open");
         store.checkpoint_in_background().expect("checkpointer");

@@ -34,9 +34,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use super::StoreError;
+
 /// The WAL's fsync, shared by the requests of every group.
 #[derive(Debug)]
 pub struct WalSync {
+    /// The database file, for errors.
+    database: String,
     /// The database's `-wal` file.
     path: PathBuf,
     /// Group commits whose `COMMIT` returned: the latest ticket.
@@ -58,7 +62,12 @@ impl WalSync {
     pub fn new(database: &std::path::Path) -> WalSync {
         let mut path = database.as_os_str().to_owned();
         path.push("-wal");
-        WalSync { path: PathBuf::from(path), committed: AtomicU64::new(0), synced: Mutex::new(Synced::default()), syncs: AtomicU64::new(0) }
+        WalSync {
+            database: database.display().to_string(),
+            path: PathBuf::from(path),
+            committed: AtomicU64::new(0), synced: Mutex::new(Synced::default()),
+            syncs: AtomicU64::new(0),
+        }
     }
 
     /// Notes a group commit whose `COMMIT` returned; its ticket.
@@ -83,15 +92,18 @@ impl WalSync {
 
     /// Returns once every commit up to `ticket` is on disk: at once if an fsync already
     /// covered it, else after one (which also covers every commit written before it began,
-    /// so requests waiting meanwhile find their ticket synced and return without one).
-    pub fn sync_through(&self, ticket: u64) -> std::io::Result<()> {
+    /// so requests waiting meanwhile find their ticket synced and return without one). A
+    /// failed fsync fails the requests waiting for it: none of them is acknowledged.
+    pub fn sync_through(&self, ticket: u64) -> Result<(), StoreError> {
         let mut synced = lock(&self.synced);
         if synced.through >= ticket {
             return Ok(());
         }
         let target = self.committed();
-        let file = self.wal_file(&mut synced)?;
-        file.sync_data()?;
+        self.wal_file(&mut synced).and_then(|file| file.sync_data()).map_err(|error| StoreError::GroupCommit {
+            path: self.database.clone(),
+            message: format!("syncing the WAL to disk: {error}"),
+        })?;
         let _ = self.syncs.fetch_add(1, Ordering::Relaxed);
         synced.through = synced.through.max(target);
         Ok(())
@@ -132,9 +144,7 @@ mod tests {
     /// none; a newer ticket costs another.
     #[test]
     fn one_fsync_covers_every_commit_written_before_it() {
-        let dir = std::env::temp_dir().join(format!("codetel-walsync-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = crate::store::scratch_dir("walsync");
         let database = dir.join("w.db");
         std::fs::write(dir.join("w.db-wal"), b"frames").expect("wal");
         let sync = WalSync::new(&database);
